@@ -1,0 +1,348 @@
+"""The append-only, hash-chained audit log.
+
+Each change of a nomination or a campaign appends one entry to that object's *stream*
+("nomination:42", "campaign:3") in the transaction of the change. An entry's hash is SHA-256 over
+a canonical, versioned encoding of its fields and the previous entry's hash:
+
+    encoding 1: JSON of {"v", "stream", "seq", "at", "actor": {"id", "name", "role", "unit"},
+                "trigger", "from", "to", "reason", "payload", "definition_version", "prev"}
+                with sorted keys, no spaces, UTF-8, every string NFC, `at` as
+                YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC).
+
+A new encoding gets a new number; entries keep the number they were written with, so the
+entries of an older version still verify.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.tables import AuditEntry, Campaign, Nomination
+from workflow.timeutil import as_utc
+
+__all__ = [
+    "ENCODING",
+    "GENESIS",
+    "SYSTEM",
+    "Actor",
+    "Break",
+    "VerifyReport",
+    "canonical_json",
+    "entry_fields",
+    "hash_fields",
+    "new_entry",
+    "record",
+    "verify",
+]
+
+ENCODING = 1
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted, with the role and unit they acted in at that moment."""
+
+    id: int | None
+    name: str
+    role: str
+    unit: str | None
+
+
+SYSTEM = Actor(None, "thidua", "system", None)
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(key): _nfc(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nfc(item) for item in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, NFC strings, non-ASCII kept as itself."""
+    return json.dumps(_nfc(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _timestamp(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def hash_fields(fields: dict[str, Any], encoding: int = ENCODING) -> str:
+    if encoding != 1:
+        raise ValueError(f"audit encoding {encoding} is not known to this version of thidua")
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+
+
+def entry_fields(
+    *,
+    stream: str,
+    seq: int,
+    at: datetime,
+    actor: Actor,
+    trigger: str,
+    from_state: str | None,
+    to_state: str | None,
+    reason: str | None,
+    payload: dict[str, Any],
+    definition_version: int,
+    prev_hash: str,
+) -> dict[str, Any]:
+    """The hashed fields of an entry, in encoding 1."""
+    return {
+        "v": 1,
+        "stream": stream,
+        "seq": seq,
+        "at": _timestamp(at),
+        "actor": {
+            "id": actor.id,
+            "name": actor.name,
+            "role": actor.role,
+            "unit": actor.unit,
+        },
+        "trigger": trigger,
+        "from": from_state,
+        "to": to_state,
+        "reason": reason,
+        "payload": payload,
+        "definition_version": definition_version,
+        "prev": prev_hash,
+    }
+
+
+def new_entry(
+    *,
+    stream: str,
+    seq: int,
+    prev_hash: str,
+    at: datetime,
+    actor: Actor,
+    trigger: str,
+    from_state: str | None,
+    to_state: str | None,
+    reason: str | None,
+    payload: dict[str, Any],
+    definition_version: int,
+) -> AuditEntry:
+    """A new entry, hashed; the caller adds it to the command's session."""
+    payload = _nfc(payload)
+    fields = entry_fields(
+        stream=stream,
+        seq=seq,
+        at=at,
+        actor=actor,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        payload=payload,
+        definition_version=definition_version,
+        prev_hash=prev_hash,
+    )
+    return AuditEntry(
+        stream=stream,
+        seq=seq,
+        at=at,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        actor_unit=actor.unit,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        payload=canonical_json(payload),
+        definition_version=definition_version,
+        encoding=ENCODING,
+        prev_hash=prev_hash,
+        hash=hash_fields(fields),
+    )
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first bad entry of a stream, or a stored object that disagrees with its stream."""
+
+    stream: str
+    seq: int | None
+    entry_id: int | None
+    why: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.seq} (id {self.entry_id})" if self.seq is not None else "head"
+        return f"{self.stream} {where}: {self.why}"
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    streams: int = 0
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+_COLUMNS = (
+    AuditEntry.id,
+    AuditEntry.stream,
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.actor_id,
+    AuditEntry.actor_name,
+    AuditEntry.actor_role,
+    AuditEntry.actor_unit,
+    AuditEntry.trigger,
+    AuditEntry.from_state,
+    AuditEntry.to_state,
+    AuditEntry.reason,
+    AuditEntry.payload,
+    AuditEntry.definition_version,
+    AuditEntry.encoding,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
+)
+
+
+def _rows(session: Session) -> Iterator[Any]:
+    query = select(*_COLUMNS).order_by(AuditEntry.stream, AuditEntry.seq, AuditEntry.id)
+    yield from session.execute(query.execution_options(yield_per=5000))
+
+
+def _recomputed(row: Any) -> str:
+    fields = entry_fields(
+        stream=row.stream,
+        seq=row.seq,
+        at=row.at,
+        actor=Actor(row.actor_id, row.actor_name, row.actor_role, row.actor_unit),
+        trigger=row.trigger,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        reason=row.reason,
+        payload=json.loads(row.payload),
+        definition_version=row.definition_version,
+        prev_hash=row.prev_hash,
+    )
+    return hash_fields(fields, row.encoding)
+
+
+def verify(session: Session, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Recompute every stream's chain; name each broken stream's first bad entry and why.
+
+    Also checks that each nomination's and campaign's stored version and head hash match its
+    stream, which catches a deleted tail that a chain alone cannot show.
+    """
+    report = VerifyReport()
+    heads: dict[str, tuple[int, str]] = {}
+    broken: set[str] = set()
+    stream, expected_seq, prev = None, 0, GENESIS
+    for row in _rows(session):
+        report.entries += 1
+        if progress and report.entries % 50_000 == 0:
+            progress(report.entries)
+        if row.stream != stream:
+            stream, expected_seq, prev = row.stream, 1, GENESIS
+            report.streams += 1
+        if stream in broken:
+            continue
+        why = None
+        if row.seq != expected_seq:
+            why = (
+                f"sequence {row.seq} where {expected_seq} was expected (an entry is missing)"
+                if row.seq > expected_seq
+                else f"sequence {row.seq} repeats or goes back (an entry was inserted or reordered)"
+            )
+        elif row.prev_hash != prev:
+            why = "its previous-hash does not match the entry before it (inserted or reordered)"
+        else:
+            try:
+                recomputed = _recomputed(row)
+            except (ValueError, TypeError) as exc:
+                recomputed, why = "", f"cannot be decoded: {exc}"
+            if why is None and recomputed != row.hash:
+                why = "its content does not match its hash (the entry was edited)"
+        if why is not None:
+            report.breaks.append(Break(row.stream, row.seq, row.id, why))
+            broken.add(row.stream)
+            continue
+        heads[row.stream] = (row.seq, row.hash)
+        expected_seq, prev = row.seq + 1, row.hash
+    for name, model in (("nomination", Nomination), ("campaign", Campaign)):
+        for oid, version, last_hash in session.execute(
+            select(model.id, model.version, model.last_hash)
+        ):
+            key = f"{name}:{oid}"
+            if key in broken:
+                continue
+            seq, head = heads.get(key, (0, GENESIS))
+            if (seq, head) != (version, last_hash):
+                report.breaks.append(
+                    Break(
+                        key,
+                        None,
+                        None,
+                        f"stored at version {version} but its stream ends at entry {seq} "
+                        "or with another hash (entries missing or the object was edited)",
+                    )
+                )
+    return report
+
+
+class Audited(Protocol):
+    """A stored object with its own stream: its version counts its entries."""
+
+    id: int
+    version: int
+    last_hash: str
+
+
+def record(
+    session: Session,
+    target: Audited,
+    stream: str,
+    *,
+    at: datetime,
+    actor: Actor,
+    trigger: str,
+    from_state: str | None,
+    to_state: str | None,
+    reason: str | None = None,
+    payload: dict[str, Any] | None = None,
+    definition_version: int,
+) -> AuditEntry:
+    """Append the next entry of `target`'s stream and move its version and head hash on.
+
+    The version column makes a concurrent change of the same object fail at flush, so two
+    commands never both append entry N.
+    """
+    seq = (target.version or 0) + 1
+    entry = new_entry(
+        stream=stream,
+        seq=seq,
+        prev_hash=target.last_hash or GENESIS,
+        at=at,
+        actor=actor,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        payload=payload or {},
+        definition_version=definition_version,
+    )
+    session.add(entry)
+    target.version = seq
+    target.last_hash = entry.hash
+    return entry

@@ -1,0 +1,458 @@
+"""`thidua`: every command and query of the service from the terminal.
+
+Thin: parse, call the service, render. Exit codes: 0 done, 2 bad input, 3 refused by a rule,
+4 not found, 5 conflict (wrong state, or changed by someone else meanwhile), 6 the audit log is
+broken (from `audit verify`), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from workflow import demo
+from workflow.campaigns import AREAS, NOMINEE_KINDS, CampaignSpec
+from workflow.db import ensure_schema, make_engine
+from workflow.directory import ROLES, vietnam_units
+from workflow.errors import InvalidInput, Refused, WorkflowError, exit_code
+from workflow.logs import configure_logging
+from workflow.service import Service
+from workflow.settings import Settings
+from workflow.timeutil import format_local
+from workflow.views import EntryView, NominationView, jsonable
+
+__all__ = ["main"]
+
+#: Exit code of `thidua audit verify` when it finds a broken entry.
+AUDIT_BROKEN = 6
+
+Handler = Callable[[Service, argparse.Namespace], Any]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code for usage errors is 2 too
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", help="database URL (default: THIDUA_DATABASE_URL or ./thidua.sqlite3)"
+    )
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    common.add_argument("--as", dest="actor", help="username of the acting person (or THIDUA_USER)")
+    return common
+
+
+def _actor(args: argparse.Namespace) -> str:
+    actor = args.actor or os.environ.get("THIDUA_USER")
+    if not actor:
+        raise InvalidInput("this command needs the acting person: --as USERNAME (or THIDUA_USER)")
+    return str(actor)
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"file '{path}' does not exist") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"file '{path}' is not valid UTF-8 TOML: {exc}") from exc
+
+
+# -- handlers -----------------------------------------------------------------------------------
+
+
+def _init(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    return {"database": service.engine.url.render_as_string(hide_password=True), "ready": True}
+
+
+def _load(service: Service, args: argparse.Namespace) -> dict[str, int]:
+    return service.load(_read_toml(args.file), args.actor or os.environ.get("THIDUA_USER"))
+
+
+def _unit_add(service: Service, args: argparse.Namespace) -> dict[str, str]:
+    kind = "agency" if args.agency else "administrative"
+    return {"unit": service.add_unit(args.code, args.name, args.level, args.parent, kind)}
+
+
+def _unit_import(service: Service, args: argparse.Namespace) -> dict[str, int]:
+    try:
+        records = list(vietnam_units(args.province))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"province code {args.province} is not a province of today's list"
+        ) from exc
+
+    def progress(done: int) -> None:
+        print(f"  {done}/{len(records)} units …", file=sys.stderr, flush=True)
+
+    return {"units": service.import_units(records, progress)}
+
+
+def _unit_list(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.units()
+
+
+def _person_add(service: Service, args: argparse.Namespace) -> dict[str, str]:
+    return {"person": service.add_person(args.username, args.name, args.email)}
+
+
+def _person_grant(service: Service, args: argparse.Namespace) -> dict[str, str]:
+    service.grant_role(args.username, args.role, args.unit)
+    return {"person": args.username, "role": args.role, "unit": args.unit}
+
+
+def _campaign_create(service: Service, args: argparse.Namespace) -> dict[str, str]:
+    if args.file:
+        data = _read_toml(args.file)
+        spec = CampaignSpec.from_mapping(data.get("campaign", data))
+    else:
+        given = {
+            "code": args.code,
+            "name": args.name,
+            "issuing_unit": args.issuing_unit,
+            "registration_deadline": args.registration_deadline,
+            "report_deadline": args.report_deadline,
+            "award_level": args.award_level,
+            "tiers": args.tiers.split(",") if args.tiers else None,
+            "areas": args.areas.split(",") if args.areas else None,
+            "nominee_kinds": args.kinds.split(",") if args.kinds else None,
+        }
+        missing = [
+            f"--{key.replace('_', '-')}"
+            for key in ("code", "name", "issuing_unit", "registration_deadline", "report_deadline")
+            if not given[key]
+        ]
+        if missing:
+            raise InvalidInput(f"campaign create needs --file or {', '.join(missing)}")
+        spec = CampaignSpec(**given)
+    return {"campaign": service.create_campaign(_actor(args), spec)}
+
+
+def _campaign_list(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.campaigns()
+
+
+def _register(service: Service, args: argparse.Namespace) -> NominationView:
+    return service.register(
+        _actor(args),
+        campaign=args.campaign,
+        unit=args.unit,
+        nominee_kind=args.kind,
+        nominee_name=args.nominee,
+        title=args.title,
+        area=args.area,
+        nominee=args.nominee_person,
+    )
+
+
+def _officer(trigger: str) -> Handler:
+    def handler(service: Service, args: argparse.Namespace) -> NominationView:
+        actor = _actor(args)
+        if trigger == "implement":
+            return service.implement(actor, args.id)
+        if trigger == "report":
+            return service.report(actor, args.id)
+        if trigger == "resubmit":
+            return service.resubmit(actor, args.id, args.note)
+        return service.withdraw(actor, args.id, args.reason)
+
+    return handler
+
+
+def _review(trigger: str) -> Handler:
+    def handler(service: Service, args: argparse.Namespace) -> NominationView:
+        actor = _actor(args)
+        if trigger == "approve":
+            return service.approve(actor, args.id, args.comment)
+        if trigger == "return":
+            return service.return_for_supplement(actor, args.id, args.reason)
+        return service.reject(actor, args.id, args.reason)
+
+    return handler
+
+
+def _award(service: Service, args: argparse.Namespace) -> NominationView:
+    return service.award(_actor(args), args.id, number=args.number, date=args.date, form=args.form)
+
+
+def _show(service: Service, args: argparse.Namespace) -> NominationView:
+    return service.show(args.id)
+
+
+def _list(service: Service, args: argparse.Namespace) -> list[NominationView]:
+    return service.list_nominations(
+        campaign=args.campaign,
+        state=args.state,
+        unit=args.unit,
+        limit=args.limit,
+        offset=args.offset,
+    )
+
+
+def _inbox(service: Service, args: argparse.Namespace) -> list[NominationView]:
+    return service.inbox(_actor(args), args.limit, args.offset)
+
+
+def _history(service: Service, args: argparse.Namespace) -> list[EntryView]:
+    return service.history(args.id)
+
+
+def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    def progress(done: int) -> None:
+        print(f"  verified {done} entries …", file=sys.stderr, flush=True)
+
+    report = service.verify(progress)
+    return {
+        "ok": report.ok,
+        "entries": report.entries,
+        "streams": report.streams,
+        "breaks": [
+            {"stream": b.stream, "seq": b.seq, "entry_id": b.entry_id, "why": b.why}
+            for b in report.breaks
+        ],
+    }
+
+
+def _demo(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    return demo.run(service, out=sys.stdout if not args.json else sys.stderr)
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _render_nomination(view: NominationView) -> str:
+    awaiting = f", awaits {view.awaiting}" if view.awaiting else ""
+    award = (
+        f"\n  award: {view.award_form}, decision {view.award_number} "
+        f"ngày {view.award_date:%d/%m/%Y}"
+        if view.award_number and view.award_date
+        else ""
+    )
+    return (
+        f"#{view.id} {view.state}{awaiting} — {view.nominee_name} ({view.nominee_kind})\n"
+        f"  {view.title}\n"
+        f"  campaign {view.campaign}, unit {view.unit_name} ({view.unit}), "
+        f"chain {' → '.join(view.chain)}, proposed by {view.proposer}\n"
+        f"  updated {format_local(view.updated_at)} (version {view.version}){award}"
+    )
+
+
+def _render_entry(entry: EntryView) -> str:
+    move = f"{entry.from_state or '—'} → {entry.to_state or '—'}"
+    unit = f", {entry.unit}" if entry.unit else ""
+    reason = f"\n      «{entry.reason}»" if entry.reason else ""
+    return (
+        f"  {entry.seq:>3}  {format_local(entry.at, seconds=True)}  {entry.trigger:<10} {move}"
+        f"  by {entry.actor} ({entry.role}{unit}){reason}"
+    )
+
+
+def _render(result: Any) -> str:
+    if isinstance(result, NominationView):
+        return _render_nomination(result)
+    if isinstance(result, list):
+        if not result:
+            return "(nothing)"
+        if all(isinstance(item, EntryView) for item in result):
+            return "\n".join(_render_entry(item) for item in result)
+        if all(isinstance(item, NominationView) for item in result):
+            return "\n".join(
+                f"#{v.id:<6} {v.state:<18} {v.awaiting or '':<9} {v.unit:<10} {v.nominee_name}"
+                for v in result
+            )
+        return "\n".join(", ".join(f"{k}: {v}" for k, v in item.items()) for item in result)
+    if isinstance(result, Mapping):
+        if "breaks" in result:
+            if result["ok"]:
+                return (
+                    f"audit log intact: {result['entries']} entries in {result['streams']} streams"
+                )
+            lines = [f"audit log BROKEN in {len(result['breaks'])} place(s):"]
+            lines += [
+                f"  {b['stream']} entry {b['seq']} (id {b['entry_id']}): {b['why']}"
+                for b in result["breaks"]
+            ]
+            return "\n".join(lines)
+        return ", ".join(f"{key}: {value}" for key, value in result.items())
+    return str(result)
+
+
+def _as_json(result: Any) -> Any:
+    if isinstance(result, NominationView | EntryView):
+        return result.to_dict()
+    if isinstance(result, list):
+        return [_as_json(item) for item in result]
+    return jsonable(result)
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="thidua", description=__doc__.splitlines()[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, handler: Handler, help_text: str, into: Any = commands) -> Any:
+        sub = into.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("init", _init, "create or upgrade the database schema")
+    sub = command("load", _load, "load [[units]], [[people]] and [[campaigns]] from a TOML file")
+    sub.add_argument("file")
+    command("demo", _demo, "load the Quận 12 (2022) sample and move it through its chains")
+
+    units = commands.add_parser("unit", help="administrative units and agencies")
+    unit_commands = units.add_subparsers(dest="unit_command", required=True, parser_class=_Parser)
+    sub = command("add", _unit_add, "add a unit", unit_commands)
+    sub.add_argument("code")
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--level", required=True, choices=["commune", "district", "province"])
+    sub.add_argument("--parent")
+    sub.add_argument("--agency", action="store_true", help="an agency attached to --parent")
+    sub = command(
+        "import-vn", _unit_import, "import today's units from vietnam-provinces", unit_commands
+    )
+    sub.add_argument("--province", type=int, help="only this province (its code, e.g. 79)")
+    command("list", _unit_list, "list units", unit_commands)
+
+    people = commands.add_parser("person", help="people and their roles")
+    person_commands = people.add_subparsers(
+        dest="person_command", required=True, parser_class=_Parser
+    )
+    sub = command("add", _person_add, "add a person", person_commands)
+    sub.add_argument("username")
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--email")
+    sub = command(
+        "grant", _person_grant, "grant a role over a unit and the units below", person_commands
+    )
+    sub.add_argument("username")
+    sub.add_argument("role", choices=ROLES)
+    sub.add_argument("unit")
+
+    campaigns = commands.add_parser("campaign", help="campaigns")
+    campaign_commands = campaigns.add_subparsers(
+        dest="campaign_command", required=True, parser_class=_Parser
+    )
+    sub = command(
+        "create", _campaign_create, "create a campaign from --file or flags", campaign_commands
+    )
+    sub.add_argument("--file", help="a TOML file with the campaign's keys")
+    sub.add_argument("--code")
+    sub.add_argument("--name")
+    sub.add_argument("--issuing-unit")
+    sub.add_argument("--registration-deadline", help="dd/mm/yyyy: registrations before this day")
+    sub.add_argument("--report-deadline", help="dd/mm/yyyy: reports before this day")
+    sub.add_argument("--award-level", choices=["commune", "district", "province"])
+    sub.add_argument("--tiers", help="e.g. commune,district,province or commune,province")
+    sub.add_argument("--areas", help=f"comma-separated, of: {', '.join(AREAS)}")
+    sub.add_argument("--kinds", help=f"comma-separated, of: {', '.join(NOMINEE_KINDS)}")
+    command("list", _campaign_list, "list campaigns", campaign_commands)
+
+    sub = command("register", _register, "register an initiative and its nominee")
+    sub.add_argument("--campaign", required=True)
+    sub.add_argument("--unit", required=True, help="code of the nominee's unit")
+    sub.add_argument("--kind", required=True, help=f"one of: {', '.join(NOMINEE_KINDS)}")
+    sub.add_argument("--nominee", required=True, help="the nominee's name")
+    sub.add_argument("--title", required=True, help="the initiative, model or solution")
+    sub.add_argument("--area", required=True, help=f"one of: {', '.join(AREAS)}")
+    sub.add_argument("--nominee-person", help="username, when the nominee is a person of thidua")
+
+    for name, text in (
+        ("implement", "mark a nomination implemented"),
+        ("report", "report a nomination's results"),
+    ):
+        command(name, _officer(name), text).add_argument("id")
+    sub = command("resubmit", _officer("resubmit"), "resubmit a returned nomination, supplemented")
+    sub.add_argument("id")
+    sub.add_argument("--note")
+    sub = command("withdraw", _officer("withdraw"), "withdraw a nomination before its award")
+    sub.add_argument("id")
+    sub.add_argument("--reason", required=True)
+    sub = command("approve", _review("approve"), "sign a nomination off at your level")
+    sub.add_argument("id")
+    sub.add_argument("--comment")
+    for name, text in (
+        ("return", "return a nomination for supplement (once)"),
+        ("reject", "reject a nomination"),
+    ):
+        sub = command(name, _review(name), text)
+        sub.add_argument("id")
+        sub.add_argument("--reason", required=True)
+    sub = command("award", _award, "issue the award decision for a nomination")
+    sub.add_argument("id")
+    sub.add_argument("--number", required=True, help="decision number, e.g. 163/QĐ-UBND")
+    sub.add_argument("--date", required=True, help="decision date, dd/mm/yyyy")
+    sub.add_argument("--form", required=True, help="e.g. 'Giấy khen'")
+
+    command("show", _show, "show a nomination").add_argument("id")
+    sub = command("list", _list, "list nominations")
+    sub.add_argument("--campaign")
+    sub.add_argument("--state")
+    sub.add_argument("--unit", help="this unit and the units below it")
+    sub.add_argument("--limit", type=int, default=100)
+    sub.add_argument("--offset", type=int, default=0)
+    sub = command("inbox", _inbox, "nominations awaiting your review")
+    sub.add_argument("--limit", type=int, default=100)
+    sub.add_argument("--offset", type=int, default=0)
+    command("history", _history, "a nomination's audited timeline").add_argument("id")
+
+    audit_parser = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit_parser.add_subparsers(
+        dest="audit_command", required=True, parser_class=_Parser
+    )
+    command(
+        "verify", _verify, "recompute every hash chain; name the first broken entry", audit_commands
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        configure_logging(settings.log_level)
+        engine = make_engine(args.db or settings.database_url)
+        try:
+            ensure_schema(engine)
+            result = args.handler(Service(engine), args)
+        finally:
+            engine.dispose()
+    except WorkflowError as exc:
+        if args.json:
+            error: dict[str, Any] = {"error": exc.code, "message": str(exc)}
+            if isinstance(exc, Refused):
+                error["rule"] = exc.rule
+            print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"thidua: {exc.code.replace('_', ' ')}: {exc}", file=sys.stderr)
+        return exit_code(exc)
+    except SQLAlchemyError as exc:
+        print(
+            f"thidua: database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.json:
+        print(json.dumps(_as_json(result), ensure_ascii=False, indent=2))
+    elif args.command != "demo":
+        print(_render(result))
+    verify_failed = isinstance(result, Mapping) and result.get("ok") is False
+    return AUDIT_BROKEN if verify_failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

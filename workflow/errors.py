@@ -1,0 +1,90 @@
+"""Errors of the service, and the one table that maps them to CLI exit codes and HTTP statuses.
+
+    WorkflowError
+    ├── InvalidInput          bad input: malformed date, empty or oversized text, unknown choice
+    ├── NotFound              no such nomination, person, unit or campaign
+    ├── Refused               a rule refused the command; `rule` names it
+    │   ├── Forbidden         role, unit scope, separation of duties
+    │   └── DeadlinePassed    the clock says the campaign's deadline has passed
+    └── Conflict              the nomination is not in a state the command needs, or changed
+        └── InvalidTransition while the command ran (the loser of a race)
+
+Messages are sentences with the values in them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_CODES",
+    "HTTP_STATUS",
+    "Conflict",
+    "DeadlinePassed",
+    "Forbidden",
+    "InvalidInput",
+    "InvalidTransition",
+    "NotFound",
+    "Refused",
+    "WorkflowError",
+    "exit_code",
+]
+
+
+class WorkflowError(Exception):
+    """Base of the service's errors; `code` is a stable name for scripts and the API."""
+
+    code = "error"
+
+
+class InvalidInput(WorkflowError):
+    code = "invalid_input"
+
+
+class NotFound(WorkflowError):
+    code = "not_found"
+
+
+class Refused(WorkflowError):
+    code = "refused"
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(message)
+
+
+class Forbidden(Refused):
+    code = "forbidden"
+
+
+class DeadlinePassed(Refused):
+    code = "deadline_passed"
+
+
+class Conflict(WorkflowError):
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+EXIT_CODES: dict[type[WorkflowError], int] = {
+    InvalidInput: 2,
+    Refused: 3,
+    NotFound: 4,
+    Conflict: 5,
+}
+
+HTTP_STATUS: dict[type[WorkflowError], int] = {
+    InvalidInput: 422,
+    Refused: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def exit_code(error: WorkflowError) -> int:
+    """The CLI exit code of an error: the entry of its nearest listed base class."""
+    for cls in type(error).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1

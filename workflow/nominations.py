@@ -1,0 +1,383 @@
+"""The nomination commands' rules: who may fire which trigger, when, and what it records.
+
+Each function runs inside the caller's transaction: it loads, checks, changes the nomination and
+appends its audit entry; the service commits or rolls back around it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+import states
+from states import DEFINITION_VERSION, Dossier, RuleViolation, State, Trigger
+from workflow import audit
+from workflow.campaigns import AREAS, NOMINEE_KINDS
+from workflow.directory import Grant, Principal, covers, load_principal, unit_by_code
+from workflow.errors import (
+    DeadlinePassed,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    Refused,
+)
+from workflow.tables import Campaign, Nomination
+from workflow.text import clean_text
+from workflow.timeutil import format_local, local_date
+
+__all__ = [
+    "DECISION_NUMBER",
+    "award",
+    "change",
+    "load",
+    "officer_grant",
+    "officer_step",
+    "register",
+    "review",
+    "review_grant",
+]
+
+#: An award decision's number, as "163/QĐ-UBND".
+DECISION_NUMBER = re.compile(r"^\d{1,6}/[0-9A-Za-zĐđ]+(?:-[0-9A-Za-zĐđ]+)*$")
+
+
+def load(session: Session, nomination_id: int) -> Nomination:
+    nomination = session.scalars(
+        select(Nomination)
+        .where(Nomination.id == nomination_id)
+        .options(joinedload(Nomination.unit), joinedload(Nomination.campaign))
+    ).one_or_none()
+    if nomination is None:
+        raise NotFound(f"no nomination with id {nomination_id}")
+    return nomination
+
+
+def chain_of(nomination: Nomination) -> tuple[str, ...]:
+    return tuple(nomination.chain.split(","))
+
+
+def officer_grant(principal: Principal, nomination: Nomination) -> Grant:
+    """An officer's role over the nomination's unit, or Forbidden naming both."""
+    officers = principal.holding("officer")
+    if not officers:
+        raise Forbidden("role", f"{principal.username} holds no officer role")
+    for grant in officers:
+        if covers(grant.unit, nomination.unit):
+            return grant
+    raise Forbidden(
+        "unit_scope",
+        f"{principal.username} is officer of {principal.scopes('officer')}, which does not "
+        f"cover {nomination.unit.name} ({nomination.unit.code}) of nomination {nomination.id}",
+    )
+
+
+def review_grant(principal: Principal, nomination: Nomination, trigger: str) -> Grant:
+    """The approver role with which `principal` reviews the nomination at the level it awaits.
+
+    No approver role, or none over the nomination's unit at a level of its chain, is Forbidden;
+    a nomination that does not await one of the approver's levels now (it has not reached it,
+    or another approver moved it on first) is a wrong state: InvalidTransition.
+    """
+    approvers = principal.holding("approver")
+    if not approvers:
+        raise Forbidden(
+            "role",
+            f"{principal.username} holds no approver role; '{trigger}' needs one",
+        )
+    chain = chain_of(nomination)
+    entitled = [g for g in approvers if covers(g.unit, nomination.unit) and g.unit.level in chain]
+    if not entitled:
+        raise Forbidden(
+            "unit_scope",
+            f"{principal.username} is approver of {principal.scopes('approver')}, which does not "
+            f"cover {nomination.unit.name} ({nomination.unit.code}) at a level of its chain "
+            f"{' → '.join(chain)}",
+        )
+    for grant in entitled:
+        if grant.unit.level == nomination.awaiting:
+            return grant
+    levels = ", ".join(sorted({g.unit.level for g in entitled}))
+    waits = (
+        f"awaits review at '{nomination.awaiting}'" if nomination.awaiting else "awaits no review"
+    )
+    raise InvalidTransition(
+        f"nomination {nomination.id} is '{nomination.state}' and {waits}; "
+        f"{principal.username} reviews it at '{levels}'"
+    )
+
+
+def _actor(principal: Principal, grant: Grant) -> audit.Actor:
+    return audit.Actor(principal.id, principal.person.full_name, grant.role, grant.unit.code)
+
+
+def change(
+    session: Session,
+    nomination: Nomination,
+    trigger: str,
+    actor: audit.Actor,
+    now: datetime,
+    reason: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Fire `trigger` through the state model and append its audit entry."""
+    dossier = Dossier(
+        nomination.state,
+        chain_of(nomination),
+        nomination.returned_level,
+        nomination.returns,
+    )
+    from_state = nomination.state
+    try:
+        states.fire(dossier, trigger)
+    except states.InvalidTransition as exc:
+        raise InvalidTransition(f"nomination {nomination.id} {exc}") from exc
+    nomination.state = dossier.state
+    nomination.returned_level = dossier.returned_level
+    nomination.returns = dossier.returns
+    nomination.awaiting = dossier.awaiting
+    nomination.updated_at = now
+    audit.record(
+        session,
+        nomination,
+        f"nomination:{nomination.id}",
+        at=now,
+        actor=actor,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=dossier.state,
+        reason=reason,
+        payload=payload,
+        definition_version=nomination.definition_version,
+    )
+
+
+def register(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    *,
+    campaign: Campaign,
+    unit_code: str,
+    nominee_kind: str,
+    nominee_name: str,
+    title: str,
+    area: str,
+    nominee_username: str | None = None,
+) -> Nomination:
+    unit = unit_by_code(session, unit_code)
+    nominee_name = clean_text(nominee_name, "nominee name")
+    title = clean_text(title, "initiative title", "title")
+    if nominee_kind not in NOMINEE_KINDS:
+        raise InvalidInput(
+            f"nominee kind '{nominee_kind}' is not one of {', '.join(NOMINEE_KINDS)}"
+        )
+    if area not in AREAS:
+        raise InvalidInput(f"area '{area}' is not one of the six reform areas: {', '.join(AREAS)}")
+    nominee = load_principal(session, nominee_username) if nominee_username else None
+    officers = principal.holding("officer")
+    if not officers:
+        raise Forbidden("role", f"{principal.username} holds no officer role; 'register' needs one")
+    grant = next((g for g in officers if covers(g.unit, unit)), None)
+    if grant is None:
+        raise Forbidden(
+            "unit_scope",
+            f"{principal.username} is officer of {principal.scopes('officer')}, which does not "
+            f"cover {unit.name} ({unit.code})",
+        )
+    if not covers(campaign.issuing_unit, unit):
+        raise Refused(
+            "campaign_scope",
+            f"{unit.name} ({unit.code}) is not within the issuing unit of campaign {campaign.code}",
+        )
+    if nominee_kind not in campaign.nominee_kinds:
+        raise Refused(
+            "nominee_kind",
+            f"campaign {campaign.code} takes {', '.join(campaign.nominee_kinds)}, "
+            f"not '{nominee_kind}'",
+        )
+    if area not in campaign.areas:
+        raise Refused("area", f"campaign {campaign.code} does not cover area '{area}'")
+    if now >= campaign.registration_deadline:
+        raise DeadlinePassed(
+            "registration_deadline",
+            f"registration for campaign {campaign.code} closed at "
+            f"{format_local(campaign.registration_deadline)} (Vietnam time); "
+            f"it is now {format_local(now, seconds=True)}",
+        )
+    try:
+        chain = states.chain_for(unit.level, campaign.award_level, tuple(campaign.tiers.split(",")))
+    except ValueError as exc:
+        raise Refused("chain", f"{unit.name} ({unit.code}) cannot be nominated: {exc}") from exc
+    nomination = Nomination(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        proposer_id=principal.id,
+        nominee_kind=nominee_kind,
+        nominee_name=nominee_name,
+        nominee_person_id=nominee.id if nominee else None,
+        title=title,
+        area=area,
+        state=str(State.REGISTERED),
+        awaiting=None,
+        chain=",".join(chain),
+        definition_version=DEFINITION_VERSION,
+        returned_level=None,
+        returns=0,
+        signoffs={},
+        created_at=now,
+        updated_at=now,
+        version=0,
+        last_hash=audit.GENESIS,
+    )
+    nomination.unit = unit
+    nomination.campaign = campaign
+    session.add(nomination)
+    session.flush()
+    audit.record(
+        session,
+        nomination,
+        f"nomination:{nomination.id}",
+        at=now,
+        actor=_actor(principal, grant),
+        trigger=Trigger.REGISTER,
+        from_state=None,
+        to_state=nomination.state,
+        payload={
+            "campaign": campaign.code,
+            "unit": unit.code,
+            "nominee_kind": nominee_kind,
+            "nominee_name": nominee_name,
+            "nominee": nominee.username if nominee else None,
+            "title": title,
+            "area": area,
+            "chain": list(chain),
+        },
+        definition_version=DEFINITION_VERSION,
+    )
+    return nomination
+
+
+def officer_step(
+    principal: Principal,
+    nomination: Nomination,
+    trigger: str,
+    now: datetime,
+    session: Session,
+    reason: str | None = None,
+) -> None:
+    """implement, report, resubmit, withdraw: an officer of the nomination's unit acts."""
+    grant = officer_grant(principal, nomination)
+    if trigger == Trigger.REPORT and now >= nomination.campaign.report_deadline:
+        raise DeadlinePassed(
+            "report_deadline",
+            f"reports for campaign {nomination.campaign.code} closed at "
+            f"{format_local(nomination.campaign.report_deadline)} (Vietnam time); "
+            f"it is now {format_local(now, seconds=True)}",
+        )
+    change(session, nomination, trigger, _actor(principal, grant), now, reason)
+
+
+def review(
+    principal: Principal,
+    nomination: Nomination,
+    trigger: str,
+    now: datetime,
+    session: Session,
+    reason: str | None = None,
+) -> None:
+    """approve, return, reject: an approver at the level the nomination awaits decides."""
+    grant = review_grant(principal, nomination, trigger)
+    level = grant.unit.level
+    signoffs: dict[str, list[int]] = nomination.signoffs or {}
+    try:
+        states.check_separation_of_duties(
+            principal.id,
+            level,
+            proposer=nomination.proposer_id,
+            nominee=nomination.nominee_person_id,
+            signoffs=signoffs,
+        )
+        if trigger == Trigger.RETURN:
+            states.check_return_once(nomination.returns)
+    except RuleViolation as exc:
+        raise Forbidden(
+            exc.rule, f"{principal.username} on nomination {nomination.id}: {exc}"
+        ) from exc
+    if trigger == Trigger.APPROVE:
+        nomination.signoffs = {
+            **signoffs,
+            level: [*signoffs.get(level, []), principal.id],
+        }
+    elif trigger == Trigger.RETURN:
+        nomination.signoffs = {key: ids for key, ids in signoffs.items() if key != level}
+    change(
+        session,
+        nomination,
+        trigger,
+        _actor(principal, grant),
+        now,
+        reason,
+        {"level": level},
+    )
+
+
+def award(
+    principal: Principal,
+    nomination: Nomination,
+    now: datetime,
+    session: Session,
+    *,
+    number: str,
+    decided_on: date,
+    form: str,
+) -> None:
+    """The award authority — an approver of the campaign's issuing unit — issues the decision."""
+    campaign = nomination.campaign
+    grant = next(
+        (g for g in principal.holding("approver") if g.unit.id == campaign.issuing_unit_id),
+        None,
+    )
+    if grant is None:
+        raise Forbidden(
+            "role",
+            f"{principal.username} is not an approver of the unit that issued campaign "
+            f"{campaign.code}; only its chairman awards",
+        )
+    if principal.id in (nomination.proposer_id, nomination.nominee_person_id):
+        raise Forbidden(
+            "separation_of_duties",
+            f"{principal.username} proposed or is the nominee of nomination {nomination.id}",
+        )
+    number = clean_text(number, "decision number", "code")
+    if not DECISION_NUMBER.match(number):
+        raise InvalidInput(f"decision number '{number}' is not of the form 163/QĐ-UBND")
+    if decided_on > local_date(now):
+        raise InvalidInput(
+            f"decision date {decided_on:%d/%m/%Y} is after today {local_date(now):%d/%m/%Y}"
+        )
+    granter = "department" if grant.unit.kind == "agency" else campaign.award_level
+    allowed = states.forms_granted(granter, decided_on)
+    if form not in allowed:
+        raise Refused(
+            "award_authority",
+            f"'{form}' is not granted at level '{granter}'; "
+            f"it grants: {', '.join(sorted(allowed))}",
+        )
+    nomination.award_number, nomination.award_date, nomination.award_form = (
+        number,
+        decided_on,
+        form,
+    )
+    change(
+        session,
+        nomination,
+        Trigger.AWARD,
+        _actor(principal, grant),
+        now,
+        payload={"number": number, "date": decided_on.isoformat(), "form": form},
+    )
