@@ -60,7 +60,7 @@ def _page(limit: int, offset: int) -> None:
 
 
 def show(session: Session, nomination_id: int) -> NominationView:
-    row = session.execute(_query().where(Nomination.id == nomination_id)).tuples().one_or_none()
+    row = session.execute(_query().where(Nomination.id == nomination_id)).one_or_none()
     if row is None:
         raise NotFound(f"no nomination with id {nomination_id}")
     return _view(row)
@@ -84,7 +84,7 @@ def list_nominations(
     if unit is not None:
         scope = unit_by_code(session, unit)
         query = query.where(Unit.path.startswith(scope.path, autoescape=True))
-    rows = session.execute(query.order_by(Nomination.id).limit(limit).offset(offset)).tuples()
+    rows = session.execute(query.order_by(Nomination.id).limit(limit).offset(offset))
     return [_view(row) for row in rows]
 
 
@@ -108,7 +108,7 @@ def inbox(
     rows = session.execute(
         query.order_by(Nomination.updated_at, Nomination.id).limit(limit).offset(offset)
     )
-    return [_view(row) for row in rows.tuples()]
+    return [_view(row) for row in rows]
 
 
 def history(session: Session, stream: str) -> list[EntryView]:

@@ -316,7 +316,7 @@ class Service:
                 select(Campaign, Unit.code)
                 .join(Unit, Campaign.issuing_unit_id == Unit.id)
                 .order_by(Campaign.id)
-            ).tuples()
+            )
             return [
                 {
                     "code": c.code,

@@ -1,0 +1,35 @@
+"""Small builders shared by the integration tests."""
+
+from __future__ import annotations
+
+from workflow.service import Service
+from workflow.views import NominationView
+
+Q12 = "Q12-CCHC-2022"
+HCM = "HCM-CCHC-2022"
+
+
+def register_ward(
+    service: Service,
+    *,
+    campaign: str = Q12,
+    officer: str = "hung.thanhxuan",
+    unit: str = "26734",
+    name: str = "Bộ phận Một cửa",
+) -> NominationView:
+    return service.register(
+        officer,
+        campaign=campaign,
+        unit=unit,
+        nominee_kind="collective",
+        nominee_name=name,
+        title="Số hoá hồ sơ thủ tục hành chính",
+        area="thu_tuc_hanh_chinh",
+    )
+
+
+def reported_ward(service: Service, **kwargs: str) -> NominationView:
+    view = register_ward(service, **kwargs)
+    officer = kwargs.get("officer", "hung.thanhxuan")
+    service.implement(officer, view.id)
+    return service.report(officer, view.id)
