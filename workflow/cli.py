@@ -38,8 +38,13 @@ Handler = Callable[[Service, argparse.Namespace], Any]
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own exit code for usage errors is 2 too
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    def error(self, message: str) -> Any:
+        """A usage error is bad input: exit 2, and one JSON object on stderr under --json."""
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+class _UsageError(InvalidInput):
+    """argparse refused the command line."""
 
 
 def _common() -> argparse.ArgumentParser:
@@ -421,7 +426,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        if "--json" in argv:
+            usage = {"error": exc.code, "message": str(exc)}
+            print(json.dumps(usage, ensure_ascii=False), file=sys.stderr)
+        else:
+            parser.print_usage(sys.stderr)
+            print(f"thidua: error: {exc}", file=sys.stderr)
+        return exit_code(exc)
     try:
         settings = Settings.from_env(os.environ)
         configure_logging(settings.log_level)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
+from workflow.campaigns import campaign_by_code
 from workflow.directory import Principal, unit_by_code
 from workflow.errors import InvalidInput, NotFound
 from workflow.tables import AuditEntry, Campaign, Nomination, Person, Unit
@@ -78,6 +79,7 @@ def list_nominations(
     _page(limit, offset)
     query = _query()
     if campaign is not None:
+        campaign_by_code(session, campaign)  # a mistyped code is not found, not an empty list
         query = query.where(Campaign.code == campaign)
     if state is not None:
         query = query.where(Nomination.state == state)

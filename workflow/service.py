@@ -7,6 +7,7 @@ audit, commit — and roll back on any error, so a refused command writes nothin
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,11 +35,14 @@ __all__ = ["Service"]
 log = structlog.get_logger("thidua")
 
 
+_ID = re.compile(r"[0-9]{1,19}")
+
+
 def _nomination_id(value: object) -> int:
-    try:
-        number = int(str(value).strip()) if not isinstance(value, bool) else -1
-    except ValueError:
-        number = -1
+    plain = isinstance(value, int | str) and not isinstance(value, bool)
+    text = str(value).strip() if plain else ""
+    # Only plain ASCII digits: int() would also read "0_1" or Arabic-Indic digits as a number.
+    number = int(text) if _ID.fullmatch(text) else -1
     if number < 1 or number > 2**62:
         raise InvalidInput(f"nomination id '{value}' is not a positive whole number")
     return number
