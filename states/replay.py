@@ -1,4 +1,8 @@
-"""Rebuild a nomination's state from its audit entries alone, through the state model."""
+"""Rebuild a nomination's state from its audit entries alone, through the state model.
+
+An entry whose trigger is not one of the state model's (a score, a vote, an overdue mark) is an
+*annotation*: it changes no state, so its from- and to-state must both be the replayed state.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from states.errors import InvalidTransition
-from states.machine import Dossier, fire
+from states.machine import MACHINE, Dossier, fire
 from states.model import State, Trigger
 
 __all__ = ["Replay", "replay"]
@@ -35,6 +39,12 @@ def replay(entries: Iterable[Mapping[str, Any]]) -> Replay:
         elif result.dossier is None:
             result.mismatches.append(f"entry {seq}: '{trigger}' before 'register'")
             continue
+        elif trigger not in MACHINE.events:
+            if entry["from_state"] != result.dossier.state:
+                result.mismatches.append(
+                    f"entry {seq}: annotation '{trigger}' says from '{entry['from_state']}', "
+                    f"replay is at '{result.dossier.state}'"
+                )
         else:
             before = result.dossier.state
             if entry["from_state"] != before:

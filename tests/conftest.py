@@ -175,7 +175,15 @@ def world(service: Service) -> Service:
 
 def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to show that a refused command wrote nothing."""
-    tables = ["units", "persons", "role_grants", "campaigns", "nominations", "audit_log"]
+    tables = [
+        "units",
+        "persons",
+        "role_grants",
+        "campaigns",
+        "nominations",
+        "audit_log",
+        "outbox",
+    ]
     with engine.connect() as connection:
         return {
             table: sorted(

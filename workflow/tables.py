@@ -28,6 +28,7 @@ __all__ = [
     "Base",
     "Campaign",
     "Nomination",
+    "OutboxMessage",
     "Person",
     "RoleGrant",
     "Unit",
@@ -190,3 +191,32 @@ class AuditEntry(Base):
     encoding: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A notification a change caused, written in that change's transaction (DESIGN §7).
+
+    The dispatcher delivers it at least once; `key` makes a second delivery recognisable.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "parked_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: Idempotency key: one message per (event, subject, recipient, channel).
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: What happened, past tense: "awaiting_review", "returned", "reminder", "escalated", …
+    event: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    #: "email", "webhook" or "log"; None until the dispatcher chooses from the person's settings.
+    channel: Mapped[str | None] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    nomination_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None]
+    parked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

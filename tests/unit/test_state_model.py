@@ -237,3 +237,53 @@ def test_no_sequence_awards_without_every_level_and_replay_agrees(
     assert result.mismatches == []
     assert result.dossier is not None
     assert result.dossier.state == dossier.state
+
+
+def test_replay_takes_an_annotation_that_keeps_the_state() -> None:
+    entries = [
+        {
+            "seq": 1,
+            "trigger": "register",
+            "from_state": None,
+            "to_state": "registered",
+            "payload": {"chain": ["commune", "district"]},
+        },
+        {
+            "seq": 2,
+            "trigger": "mark_overdue",
+            "from_state": "registered",
+            "to_state": "registered",
+            "payload": {},
+        },
+        {
+            "seq": 3,
+            "trigger": "implement",
+            "from_state": "registered",
+            "to_state": "implemented",
+            "payload": {},
+        },
+    ]
+    result = replay(entries)
+    assert result.mismatches == []
+    assert result.dossier is not None and result.dossier.state == "implemented"
+
+
+def test_replay_names_an_annotation_that_claims_a_change_of_state() -> None:
+    entries = [
+        {
+            "seq": 1,
+            "trigger": "register",
+            "from_state": None,
+            "to_state": "registered",
+            "payload": {"chain": ["commune"]},
+        },
+        {
+            "seq": 2,
+            "trigger": "scored",
+            "from_state": "registered",
+            "to_state": "awarded",
+            "payload": {},
+        },
+    ]
+    result = replay(entries)
+    assert result.mismatches == ["entry 2: says to 'awarded', replay gives 'registered'"]
