@@ -3,7 +3,7 @@
 Imports only the standard library and `transitions`; knows nothing of storage, HTTP or clocks.
 """
 
-from states.awards import FORMS, forms_granted
+from states.awards import FORMS, PUBLIC_COMMENT_FORMS, forms_granted, granting_level
 from states.errors import InvalidTransition, RuleViolation, StateModelError
 from states.machine import MACHINE, TRANSITIONS, Dossier, allowed_sources, fire
 from states.model import (
@@ -28,6 +28,7 @@ __all__ = [
     "FORMS",
     "LEVELS",
     "MACHINE",
+    "PUBLIC_COMMENT_FORMS",
     "REVIEW_STATES",
     "TRANSITIONS",
     "Dossier",
@@ -45,6 +46,7 @@ __all__ = [
     "check_separation_of_duties",
     "fire",
     "forms_granted",
+    "granting_level",
     "replay",
     "review_state",
     "state_awaiting",

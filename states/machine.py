@@ -84,6 +84,15 @@ def _returned_to(state: str) -> Condition:
     return condition
 
 
+def _last_level_awaited_from(state: str) -> Condition:
+    def condition(event: EventData) -> bool:
+        model = _model(event)
+        return state_awaiting(model.chain[-1], model.chain) == state
+
+    condition.__name__ = f"last_level_awaited_from_{state}"
+    return condition
+
+
 def _record_return(event: EventData) -> None:
     model = _model(event)
     model.returned_level = model.awaiting
@@ -162,6 +171,17 @@ TRANSITIONS: list[dict[str, Any]] = [
         "dest": State.EXPIRED,
     },
     {"trigger": Trigger.REVOKE, "source": State.AWARDED, "dest": State.REVOKED},
+    # Public comment: an objection sends a nomination that passed its last level back to the
+    # state in which it awaits that level's review again.
+    *(
+        {
+            "trigger": Trigger.OBJECT,
+            "source": _REVIEWED,
+            "dest": dest,
+            "conditions": [_passed_last_level, _last_level_awaited_from(dest)],
+        }
+        for dest in _AWAITING_REVIEW
+    ),
 ]
 
 

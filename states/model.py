@@ -65,6 +65,8 @@ class Trigger(StrEnum):
     EXPIRE = "expire"
     AWARD = "award"
     REVOKE = "revoke"
+    #: An objection during public comment sends a nomination back to its last level.
+    OBJECT = "object"
 
 
 REVIEW_STATES: dict[Level, State] = {

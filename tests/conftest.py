@@ -183,6 +183,14 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "nominations",
         "audit_log",
         "outbox",
+        # award rounds
+        "campaign_rules",
+        "nomination_terms",
+        "scores",
+        "award_decisions",
+        "decision_items",
+        "publications",
+        "publication_items",
     ]
     with engine.connect() as connection:
         return {

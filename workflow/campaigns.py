@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from states import DEFINITION_VERSION, LEVELS, Level
-from workflow import audit
+from workflow import audit, round_rules
 from workflow.directory import Principal, covers, unit_by_code
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.tables import Campaign
@@ -63,6 +63,11 @@ class CampaignSpec:
     tiers: Sequence[str] | None = None
     areas: Sequence[str] | None = None
     nominee_kinds: Sequence[str] | None = None
+    # award rounds (workflow/round_rules.py)
+    criteria: Sequence[Mapping[str, Any]] | None = None
+    quotas: Mapping[str, Any] | None = None
+    public_comment_forms: Sequence[str] | None = None
+    public_comment_days: int | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CampaignSpec:
@@ -135,6 +140,13 @@ def create_campaign(
         raise InvalidInput(
             f"{unit.name} at level '{unit.level}' cannot award at level '{award_level}'"
         )
+    rules = round_rules.parse_rules(
+        spec.criteria,
+        spec.quotas,
+        spec.public_comment_forms,
+        spec.public_comment_days,
+        kinds=NOMINEE_KINDS,
+    )
     if session.scalars(select(Campaign.id).where(Campaign.code == code)).first() is not None:
         raise InvalidInput(f"a campaign with code '{code}' exists already")
     campaign = Campaign(
@@ -153,6 +165,8 @@ def create_campaign(
     )
     session.add(campaign)
     session.flush()
+    if rules is not None:
+        round_rules.store_rules(session, campaign, rules)
     grant = next(g for g in principal.holding("admin") if covers(g.unit, unit))
     audit.record(
         session,
@@ -173,6 +187,7 @@ def create_campaign(
             "report_deadline": report.isoformat(),
             "areas": campaign.areas,
             "nominee_kinds": campaign.nominee_kinds,
+            **({"rules": rules.to_payload()} if rules is not None else {}),
         },
         definition_version=DEFINITION_VERSION,
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from workflow import demo
+from workflow import demo, rounds_cli
 from workflow.campaigns import AREAS, NOMINEE_KINDS, CampaignSpec
 from workflow.db import ensure_schema, make_engine
 from workflow.directory import ROLES, vietnam_units
@@ -157,6 +157,7 @@ def _register(service: Service, args: argparse.Namespace) -> NominationView:
         title=args.title,
         area=args.area,
         nominee=args.nominee_person,
+        form=args.form,
     )
 
 
@@ -186,8 +187,12 @@ def _review(trigger: str) -> Handler:
     return handler
 
 
-def _award(service: Service, args: argparse.Namespace) -> NominationView:
-    return service.award(_actor(args), args.id, number=args.number, date=args.date, form=args.form)
+def _award(service: Service, args: argparse.Namespace) -> Any:
+    if len(args.id) == 1:
+        return service.award(
+            _actor(args), args.id[0], number=args.number, date=args.date, form=args.form
+        )
+    return service.decide(_actor(args), args.id, number=args.number, date=args.date, form=args.form)
 
 
 def _show(service: Service, args: argparse.Namespace) -> NominationView:
@@ -293,6 +298,8 @@ def _render(result: Any) -> str:
 
 
 def _as_json(result: Any) -> Any:
+    if isinstance(result, rounds_cli.Report):
+        return result.data
     if isinstance(result, NominationView | EntryView):
         return result.to_dict()
     if isinstance(result, list):
@@ -374,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--title", required=True, help="the initiative, model or solution")
     sub.add_argument("--area", required=True, help=f"one of: {', '.join(AREAS)}")
     sub.add_argument("--nominee-person", help="username, when the nominee is a person of thidua")
+    sub.add_argument(
+        "--form", help="the award form sought, e.g. 'Bằng khen': fixes the chain's top"
+    )
 
     for name, text in (
         ("implement", "mark a nomination implemented"),
@@ -396,8 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub = command(name, _review(name), text)
         sub.add_argument("id")
         sub.add_argument("--reason", required=True)
-    sub = command("award", _award, "issue the award decision for a nomination")
-    sub.add_argument("id")
+    sub = command("award", _award, "issue one award decision for one or more nominations")
+    sub.add_argument("id", nargs="+")
     sub.add_argument("--number", required=True, help="decision number, e.g. 163/QĐ-UBND")
     sub.add_argument("--date", required=True, help="decision date, dd/mm/yyyy")
     sub.add_argument("--form", required=True, help="e.g. 'Giấy khen'")
@@ -413,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--limit", type=int, default=100)
     sub.add_argument("--offset", type=int, default=0)
     command("history", _history, "a nomination's audited timeline").add_argument("id")
+
+    rounds_cli.add_commands(commands, command)
 
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_parser.add_subparsers(

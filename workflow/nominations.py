@@ -7,7 +7,7 @@ appends its audit entry; the service commits or rolls back around it.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import states
 from states import DEFINITION_VERSION, Dossier, RuleViolation, State, Trigger
-from workflow import audit
+from workflow import audit, round_rules
 from workflow.campaigns import AREAS, NOMINEE_KINDS
 from workflow.directory import Grant, Principal, covers, load_principal, unit_by_code
 from workflow.errors import (
@@ -26,13 +26,13 @@ from workflow.errors import (
     NotFound,
     Refused,
 )
+from workflow.round_tables import NominationTerms
 from workflow.tables import Campaign, Nomination
 from workflow.text import clean_text
 from workflow.timeutil import format_local, local_date
 
 __all__ = [
     "DECISION_NUMBER",
-    "award",
     "change",
     "load",
     "officer_grant",
@@ -168,8 +168,10 @@ def register(
     title: str,
     area: str,
     nominee_username: str | None = None,
+    form: str | None = None,
 ) -> Nomination:
     unit = unit_by_code(session, unit_code)
+    form = round_rules.check_form(form) if form is not None else None
     nominee_name = clean_text(nominee_name, "nominee name")
     title = clean_text(title, "initiative title", "title")
     if nominee_kind not in NOMINEE_KINDS:
@@ -209,8 +211,9 @@ def register(
             f"{format_local(campaign.registration_deadline)} (Vietnam time); "
             f"it is now {format_local(now, seconds=True)}",
         )
+    award_level = round_rules.award_level_for(campaign, form)
     try:
-        chain = states.chain_for(unit.level, campaign.award_level, tuple(campaign.tiers.split(",")))
+        chain = states.chain_for(unit.level, award_level, tuple(campaign.tiers.split(",")))
     except ValueError as exc:
         raise Refused("chain", f"{unit.name} ({unit.code}) cannot be nominated: {exc}") from exc
     nomination = Nomination(
@@ -238,6 +241,8 @@ def register(
     nomination.campaign = campaign
     session.add(nomination)
     session.flush()
+    round_name = str(local_date(now).year)
+    session.add(NominationTerms(nomination_id=nomination.id, round=round_name, sought_form=form))
     audit.record(
         session,
         nomination,
@@ -256,6 +261,8 @@ def register(
             "title": title,
             "area": area,
             "chain": list(chain),
+            "round": round_name,
+            **({"form": form} if form is not None else {}),
         },
         definition_version=DEFINITION_VERSION,
     )
@@ -323,61 +330,4 @@ def review(
         now,
         reason,
         {"level": level},
-    )
-
-
-def award(
-    principal: Principal,
-    nomination: Nomination,
-    now: datetime,
-    session: Session,
-    *,
-    number: str,
-    decided_on: date,
-    form: str,
-) -> None:
-    """The award authority — an approver of the campaign's issuing unit — issues the decision."""
-    campaign = nomination.campaign
-    grant = next(
-        (g for g in principal.holding("approver") if g.unit.id == campaign.issuing_unit_id),
-        None,
-    )
-    if grant is None:
-        raise Forbidden(
-            "role",
-            f"{principal.username} is not an approver of the unit that issued campaign "
-            f"{campaign.code}; only its chairman awards",
-        )
-    if principal.id in (nomination.proposer_id, nomination.nominee_person_id):
-        raise Forbidden(
-            "separation_of_duties",
-            f"{principal.username} proposed or is the nominee of nomination {nomination.id}",
-        )
-    number = clean_text(number, "decision number", "code")
-    if not DECISION_NUMBER.match(number):
-        raise InvalidInput(f"decision number '{number}' is not of the form 163/QĐ-UBND")
-    if decided_on > local_date(now):
-        raise InvalidInput(
-            f"decision date {decided_on:%d/%m/%Y} is after today {local_date(now):%d/%m/%Y}"
-        )
-    granter = "department" if grant.unit.kind == "agency" else campaign.award_level
-    allowed = states.forms_granted(granter, decided_on)
-    if form not in allowed:
-        raise Refused(
-            "award_authority",
-            f"'{form}' is not granted at level '{granter}'; "
-            f"it grants: {', '.join(sorted(allowed))}",
-        )
-    nomination.award_number, nomination.award_date, nomination.award_form = (
-        number,
-        decided_on,
-        form,
-    )
-    change(
-        session,
-        nomination,
-        Trigger.AWARD,
-        _actor(principal, grant),
-        now,
-        payload={"number": number, "date": decided_on.isoformat(), "form": form},
     )

@@ -21,7 +21,17 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from states import Trigger
-from workflow import audit, campaigns, directory, nominations, queries
+from workflow import (
+    audit,
+    campaigns,
+    decision_history,
+    decisions,
+    directory,
+    nominations,
+    public_comment,
+    queries,
+    scores,
+)
 from workflow.clock import Clock, SystemClock
 from workflow.db import READ_ONLY
 from workflow.errors import Conflict, InvalidInput, WorkflowError
@@ -173,6 +183,7 @@ class Service:
         title: str,
         area: str,
         nominee: str | None = None,
+        form: str | None = None,
     ) -> NominationView:
         with self._write("register", actor=actor, campaign=campaign) as session:
             principal = directory.load_principal(session, actor)
@@ -188,6 +199,7 @@ class Service:
                 title=title,
                 area=area,
                 nominee_username=nominee,
+                form=form,
             )
             nomination_id = created.id
             log.info("nomination.registered", nomination=nomination_id)
@@ -256,22 +268,10 @@ class Service:
     def award(
         self, actor: str, nomination_id: object, *, number: str, date: str, form: str
     ) -> NominationView:
-        decided_on = parse_date(date, "decision date")
-        form = clean_text(form, "award form")
-        nomination_number = _nomination_id(nomination_id)
-        with self._write("award", actor=actor, nomination=nomination_number) as session:
-            principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, nomination_number)
-            nominations.award(
-                principal,
-                nomination,
-                self.clock.now(),
-                session,
-                number=number,
-                decided_on=decided_on,
-                form=form,
-            )
-        return self.show(nomination_number)
+        """A decision of one: see `decide` for a batch."""
+        number_id = _nomination_id(nomination_id)
+        self.decide(actor, [number_id], number=number, date=date, form=form)
+        return self.show(number_id)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -350,3 +350,120 @@ class Service:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    # -- award rounds: scores, ranking, public comment, decisions, revocation ------------------
+
+    def score(
+        self,
+        actor: str,
+        nomination_id: object,
+        *,
+        criterion: str,
+        points: int,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        number = _nomination_id(nomination_id)
+        with self._write("score", actor=actor, nomination=number) as session:
+            principal = directory.load_principal(session, actor)
+            nomination = nominations.load(session, number)
+            scores.score(
+                session,
+                principal,
+                nomination,
+                self.clock.now(),
+                criterion=clean_text(criterion, "criterion", "code"),
+                points=points,
+                comment=optional_text(comment, "comment"),
+            )
+        return {"nomination": number, "criterion": criterion, "points": points}
+
+    def ranking(
+        self, campaign: str, round_name: str | None = None, kind: str | None = None
+    ) -> list[scores.RankRow]:
+        with self._read() as session:
+            return scores.ranking(session, campaign, round_name, kind)
+
+    def publish(
+        self,
+        actor: str,
+        nomination_ids: Sequence[object],
+        *,
+        form: str,
+        days: int | None = None,
+    ) -> dict[str, Any]:
+        ids = [_nomination_id(value) for value in nomination_ids]
+        with self._write("publish", actor=actor, nominations=ids) as session:
+            principal = directory.load_principal(session, actor)
+            batch = [nominations.load(session, number) for number in ids]
+            publication = public_comment.publish(
+                session, principal, batch, self.clock.now(), form=form, days=days
+            )
+            return {
+                "publication": publication.id,
+                "form": publication.form,
+                "nominations": ids,
+                "published_at": format_local(publication.published_at),
+                "ends_at": format_local(publication.ends_at),
+            }
+
+    def object_to(self, actor: str, nomination_id: object, objection: str) -> NominationView:
+        number = _nomination_id(nomination_id)
+        text = clean_text(objection, "objection", "reason")
+        with self._write("object", actor=actor, nomination=number) as session:
+            principal = directory.load_principal(session, actor)
+            nomination = nominations.load(session, number)
+            public_comment.object_to(
+                session, principal, nomination, self.clock.now(), objection=text
+            )
+        return self.show(number)
+
+    def decide(
+        self,
+        actor: str,
+        nomination_ids: Sequence[object],
+        *,
+        number: str,
+        date: str,
+        form: str,
+    ) -> dict[str, Any]:
+        """One award decision over a batch of nominations that passed their last level."""
+        decided_on = parse_date(date, "decision date")
+        ids = [_nomination_id(value) for value in nomination_ids]
+        context = {"nomination": ids[0]} if len(ids) == 1 else {"nominations": ids}
+        with self._write("award", actor=actor, **context) as session:
+            principal = directory.load_principal(session, actor)
+            batch = [nominations.load(session, value) for value in ids]
+            decisions.decide(
+                session,
+                principal,
+                batch,
+                self.clock.now(),
+                number=number,
+                decided_on=decided_on,
+                form=form,
+            )
+        return {"decision": number, "date": date, "form": form, "nominations": ids}
+
+    def revoke(
+        self, actor: str, nomination_id: object, *, number: str, date: str, reason: str
+    ) -> NominationView:
+        decided_on = parse_date(date, "revocation date")
+        text = clean_text(reason, "reason", "reason")
+        nomination_number = _nomination_id(nomination_id)
+        with self._write("revoke", actor=actor, nomination=nomination_number) as session:
+            principal = directory.load_principal(session, actor)
+            nomination = nominations.load(session, nomination_number)
+            decisions.revoke(
+                session,
+                principal,
+                nomination,
+                self.clock.now(),
+                number=number,
+                decided_on=decided_on,
+                reason=text,
+            )
+        return self.show(nomination_number)
+
+    def decision(self, number: str, unit: str | None = None) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return decision_history.show_decision(session, number, unit)
