@@ -414,7 +414,7 @@ def test_the_yearly_round_public_comment_quota_decision_and_revocation(
         InvalidTransition,
         lambda: an_giang.decide(
             "chutich.ag",
-            collectives[:4] + [objected],
+            [*collectives[:4], objected],
             number="163/QĐ-UBND",
             date="12/12/2024",
             form=FORM,
