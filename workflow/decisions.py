@@ -18,29 +18,28 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import states
 from states import Trigger
 from workflow import nominations, public_comment, rounds
 from workflow.directory import Principal
-from workflow.errors import Forbidden, InvalidInput, InvalidTransition, Refused
+from workflow.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    QuotaExceeded,
+    Refused,
+)
 from workflow.round_rules import check_form, rules_of
 from workflow.round_tables import AwardDecision, DecisionItem
 from workflow.tables import Campaign, Nomination
 from workflow.text import clean_text
 from workflow.timeutil import local_date
 
-__all__ = ["QuotaExceeded", "decide", "revoke"]
-
-
-class QuotaExceeded(Refused):
-    """The batch would award more of a nominee kind than the round's quota leaves."""
-
-    code = "quota_exceeded"
-
-    def __init__(self, message: str) -> None:
-        super().__init__("quota", message)
+__all__ = ["awarded_count", "decide", "revoke"]
 
 
 def _number(number: str) -> str:
@@ -55,6 +54,17 @@ def _check_date(decided_on: date, now: datetime) -> None:
         raise InvalidInput(
             f"decision date {decided_on:%d/%m/%Y} is after today {local_date(now):%d/%m/%Y}"
         )
+
+
+def _add_decision(session: Session, decision: AwardDecision) -> None:
+    session.add(decision)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same number, issued by someone else meanwhile
+        raise Conflict(
+            f"decision {decision.number} was issued by someone else while this command ran; "
+            "nothing was applied — check it with `thidua decision show` and try again"
+        ) from exc
 
 
 def awarded_count(session: Session, campaign: Campaign, round_name: str, kind: str) -> int:
@@ -151,6 +161,9 @@ def decide(
             "a decision awards within one round",
         )
     round_name = round_names.pop()
+    # Serialise the decisions of one campaign (PostgreSQL; SQLite writers are serial already), so
+    # two batches signed at once cannot both fit in what remains of the quota.
+    session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     decision = session.scalars(
         select(AwardDecision).where(
             AwardDecision.issuing_unit_id == grant.unit.id, AwardDecision.number == number
@@ -182,8 +195,7 @@ def decide(
             reason=None,
             created_at=now,
         )
-        session.add(decision)
-        session.flush()
+        _add_decision(session, decision)
     who = rounds.actor(principal, grant)
     for nomination in batch:
         session.add(
@@ -276,8 +288,7 @@ def revoke(
         reason=reason,
         created_at=now,
     )
-    session.add(decision)
-    session.flush()
+    _add_decision(session, decision)
     session.add(
         DecisionItem(
             decision_id=decision.id,

@@ -5,7 +5,8 @@
     ├── NotFound              no such nomination, person, unit or campaign
     ├── Refused               a rule refused the command; `rule` names it
     │   ├── Forbidden         role, unit scope, separation of duties
-    │   └── DeadlinePassed    the clock says the campaign's deadline has passed
+    │   ├── DeadlinePassed    the clock says the campaign's deadline has passed
+    │   └── QuotaExceeded     an award decision would exceed its round's quota (rule "quota")
     └── Conflict              the nomination is not in a state the command needs, or changed
         └── InvalidTransition while the command ran (the loser of a race)
 
@@ -23,6 +24,7 @@ __all__ = [
     "InvalidInput",
     "InvalidTransition",
     "NotFound",
+    "QuotaExceeded",
     "Refused",
     "WorkflowError",
     "exit_code",
@@ -57,6 +59,15 @@ class Forbidden(Refused):
 
 class DeadlinePassed(Refused):
     code = "deadline_passed"
+
+
+class QuotaExceeded(Refused):
+    """The batch would award more of a nominee kind than the round's quota leaves."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("quota", message)
 
 
 class Conflict(WorkflowError):

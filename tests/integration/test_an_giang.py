@@ -14,11 +14,11 @@ import sqlalchemy as sa
 import states
 from tests.conftest import snapshot, vn
 from workflow.clock import FixedClock
-from workflow.decisions import QuotaExceeded
 from workflow.errors import (
     Forbidden,
     InvalidInput,
     InvalidTransition,
+    QuotaExceeded,
     Refused,
     WorkflowError,
 )
@@ -592,3 +592,56 @@ def test_a_two_tier_campaign_in_2026_runs_commune_then_province(
     done = service.award("ct.91", view.id, number="12/QĐ-UBND", date="02/03/2026", form=FORM)
     assert done.state == "awarded"
     assert service.ranking("AG-CCHC-2026", "2026", "individual")[0].state == "awarded"
+
+
+def test_a_decision_number_form_or_campaign_rule_that_does_not_fit_is_refused(
+    an_giang: Service, engine: sa.Engine, clock: FixedClock
+) -> None:
+    views = province_reviewed(an_giang, clock)
+    clock.set(vn(1, 11, 2024))
+    an_giang.publish("chutich.ag", [v.id for v in views[:2]], form=FORM)
+    clock.set(vn(12, 12, 2024))
+    an_giang.decide("chutich.ag", [views[0].id], number="163/QĐ-UBND", date="12/12/2024", form=FORM)
+    # The same number, date and form adds to the decision; another date is another decision.
+    error = refused(
+        engine,
+        Refused,
+        lambda: an_giang.decide(
+            "chutich.ag", [views[1].id], number="163/QĐ-UBND", date="11/12/2024", form=FORM
+        ),
+        "a new decision needs a new number",
+    )
+    assert isinstance(error, Refused) and error.rule == "decision_number"
+    refused(
+        engine,
+        Refused,
+        lambda: an_giang.decide(
+            "chutich.ag", [views[1].id], number="170/QĐ-UBND", date="12/12/2024", form="Cờ thi đua"
+        ),
+        "seeks 'Bằng khen', not 'Cờ thi đua'",
+    )
+    an_giang.decide("chutich.ag", [views[1].id], number="163/QĐ-UBND", date="12/12/2024", form=FORM)
+    [decision] = an_giang.decision("163/QĐ-UBND")
+    assert [d["nomination"]["id"] for d in decision["dossiers"]] == [views[0].id, views[1].id]
+
+    def campaign(**rules: Any) -> Callable[[], Any]:
+        spec = {
+            "code": "AG-X",
+            "name": "X",
+            "issuing_unit": "89",
+            "registration_deadline": "01/10/2025",
+            "report_deadline": "01/12/2025",
+            **rules,
+        }
+        return lambda: an_giang.load({"campaigns": [spec]}, actor="admin.ag")
+
+    refused(engine, InvalidInput, campaign(criteria=[{"code": "a", "name": "A"}]), "max_points")
+    refused(
+        engine,
+        InvalidInput,
+        campaign(criteria=[{"code": "a", "name": "A", "max_points": 0}]),
+        "at least 1",
+    )
+    refused(engine, InvalidInput, campaign(quotas={"team": 3}), "quota kind 'team'")
+    refused(engine, InvalidInput, campaign(quotas={"individual": -1}), "at least 0")
+    refused(engine, InvalidInput, campaign(public_comment_forms=["Huân chương"]), "not award forms")
