@@ -183,6 +183,10 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "nominations",
         "audit_log",
         "outbox",
+        "councils",
+        "council_members",
+        "council_votes",
+        "delegations",
     ]
     with engine.connect() as connection:
         return {

@@ -112,9 +112,13 @@ def council_at(session: Session, campaign_id: int, level: str) -> Council | None
 
 def current_visit(session: Session, nomination: Nomination) -> int:
     """The sequence of the entry that moved the nomination into its current state."""
+    return _visit(session, nomination.id)
+
+
+def _visit(session: Session, nomination_id: int) -> int:
     seq = session.scalar(
         select(func.max(AuditEntry.seq)).where(
-            AuditEntry.stream == f"nomination:{nomination.id}",
+            AuditEntry.stream == f"nomination:{nomination_id}",
             or_(AuditEntry.from_state.is_(None), AuditEntry.from_state != AuditEntry.to_state),
         )
     )
@@ -187,9 +191,9 @@ def set_council(
     council = council_at(session, campaign.id, level)
     if council is not None:
         busy = [
-            n.id
-            for n in session.scalars(
-                select(Nomination)
+            nomination_id
+            for nomination_id in session.scalars(
+                select(Nomination.id)
                 .join(CouncilVote, CouncilVote.nomination_id == Nomination.id)
                 .where(
                     Nomination.campaign_id == campaign.id,
@@ -198,7 +202,7 @@ def set_council(
                 )
                 .distinct()
             )
-            if votes_of(session, n.id, level, current_visit(session, n))
+            if votes_of(session, nomination_id, level, _visit(session, nomination_id))
         ]
         if busy:
             raise Refused(

@@ -23,7 +23,7 @@ from states import DEFINITION_VERSION
 from workflow import audit
 from workflow.directory import Principal, covers, load_principal, unit_by_code
 from workflow.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, Refused
-from workflow.tables import Delegation, Person, Unit
+from workflow.tables import CouncilMember, Delegation, Person, Unit
 from workflow.timeutil import format_date, format_local, local_date, start_of_day
 
 __all__ = ["Acting", "create", "describe", "list_for", "resolve", "revoke"]
@@ -143,11 +143,17 @@ def create(
     until: date,
     unit_code: str | None = None,
 ) -> Delegation:
-    """`principal`, an approver, names `substitute` for the days `starts`..`until` inclusive."""
+    """`principal`, an approver or a council member, names `substitute` for the days
+    `starts`..`until` inclusive."""
     approvers = principal.holding("approver")
-    if not approvers:
+    member = session.scalar(
+        select(CouncilMember.id).where(CouncilMember.person_id == principal.id).limit(1)
+    )
+    if not approvers and member is None:
         raise Forbidden(
-            "role", f"{principal.username} holds no approver role and has nothing to delegate"
+            "role",
+            f"{principal.username} holds no approver role and sits on no council: there is "
+            "nothing to delegate",
         )
     deputy = load_principal(session, substitute)
     if deputy.id == principal.id:
@@ -163,7 +169,7 @@ def create(
         )
     unit = unit_by_code(session, unit_code) if unit_code else None
     grant = next((g for g in approvers if unit is None or covers(g.unit, unit)), None)
-    if grant is None:
+    if grant is None and approvers:
         assert unit is not None
         raise Forbidden(
             "unit_scope",
@@ -189,7 +195,12 @@ def create(
         delegation,
         f"delegation:{delegation.id}",
         at=now,
-        actor=audit.Actor(principal.id, principal.person.full_name, "approver", grant.unit.code),
+        actor=audit.Actor(
+            principal.id,
+            principal.person.full_name,
+            "approver" if grant else "council",
+            grant.unit.code if grant else None,
+        ),
         trigger="delegate",
         from_state=None,
         to_state="active",
