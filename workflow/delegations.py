@@ -248,13 +248,12 @@ def revoke(session: Session, principal: Principal, now: datetime, delegation_id:
 
 
 def describe(session: Session, delegation: Delegation) -> dict[str, Any]:
-    names = dict(
-        session.execute(
-            select(Person.id, Person.username).where(
-                Person.id.in_([delegation.delegator_id, delegation.substitute_id])
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Person.id, Person.username).where(
+            Person.id.in_([delegation.delegator_id, delegation.substitute_id])
+        )
     )
+    names: dict[int, str] = {row.id: row.username for row in rows}
     unit = session.get(Unit, delegation.unit_id) if delegation.unit_id else None
     return {
         "id": delegation.id,
