@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from states import DEFINITION_VERSION
 from workflow import audit
+from workflow.campaigns import campaign_by_code
 from workflow.directory import Principal, covers, load_principal
 from workflow.errors import Forbidden, InvalidInput, Refused
 from workflow.tables import (
@@ -44,7 +45,9 @@ __all__ = [
     "council_at",
     "current_visit",
     "parse_threshold",
+    "set_all",
     "set_council",
+    "split_spec",
     "status",
     "tally",
     "votes_of",
@@ -245,6 +248,50 @@ def set_council(
         definition_version=DEFINITION_VERSION,
     )
     return council
+
+
+def split_spec(spec: Any) -> tuple[Any, list[Mapping[str, Any]]]:
+    """A [[campaigns]] table without its `councils = [{level, members, threshold}]`, and those."""
+    if not isinstance(spec, Mapping) or "councils" not in spec:
+        return spec, []
+    found = spec["councils"]
+    if not isinstance(found, list) or not all(isinstance(c, Mapping) for c in found):
+        raise InvalidInput("councils must be a list of {level, members, threshold} tables")
+    return {key: value for key, value in spec.items() if key != "councils"}, found
+
+
+def set_all(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    campaign: Campaign,
+    specs: Sequence[Mapping[str, Any]],
+) -> None:
+    """Set the councils a campaign's [[campaigns]] table names."""
+    if not specs:
+        return
+    campaign = campaign_by_code(session, campaign.code)
+    for spec in specs:
+        unknown = sorted(set(spec) - {"level", "members", "threshold"})
+        missing = sorted({"level", "members", "threshold"} - set(spec))
+        if unknown or missing:
+            raise InvalidInput(
+                f"a council of campaign {campaign.code} takes level, members and threshold"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+            )
+        members = spec["members"]
+        if isinstance(members, str) or not isinstance(members, list):
+            raise InvalidInput(f"council members of campaign {campaign.code} must be a list")
+        set_council(
+            session,
+            principal,
+            now,
+            campaign=campaign,
+            level=str(spec["level"]),
+            members=members,
+            threshold=str(spec["threshold"]),
+        )
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:

@@ -160,12 +160,14 @@ class Service:
             if specs and actor is not None:
                 principal = directory.load_principal(session, actor)
                 for spec in specs:
-                    campaigns.create_campaign(
+                    spec, council_specs = councils.split_spec(spec)
+                    created = campaigns.create_campaign(
                         session,
                         principal,
                         campaigns.CampaignSpec.from_mapping(spec),
                         self.clock.now(),
                     )
+                    councils.set_all(session, principal, self.clock.now(), created, council_specs)
             counts["campaigns"] = len(specs)
             return counts
 

@@ -303,3 +303,34 @@ def test_setting_a_council_is_audited_on_the_campaign(ag: Service, engine: sa.En
     ]
     assert json.loads(rows[1].payload)["required"] == 9
     assert ag.verify().ok
+
+
+def test_a_campaign_file_may_carry_its_councils(service: Service, clock: FixedClock) -> None:
+    clock.set(vn(20, 4, 2023))
+    data = {
+        **an_giang.DATA,
+        "campaigns": [
+            {
+                **an_giang.DATA["campaigns"][0],
+                "councils": [
+                    {"level": "province", "members": PROVINCE_COUNCIL, "threshold": "90%"},
+                    {"level": "district", "members": DISTRICT_COUNCIL, "threshold": "3/4"},
+                ],
+            }
+        ],
+    }
+    service.load(data, actor="quantri.ag")
+    view = an_giang.reported(service)
+    assert service.council_status(view.id)["council"]["tally"]["required"] == 9
+
+
+def test_a_campaign_file_with_a_bad_council_loads_nothing(
+    service: Service, engine: sa.Engine, clock: FixedClock
+) -> None:
+    clock.set(vn(20, 4, 2023))
+    campaign = {
+        **an_giang.DATA["campaigns"][0],
+        "councils": [{"level": "province", "members": ["chutich.ag"], "quorum": "1/1"}],
+    }
+    data = {**an_giang.DATA, "campaigns": [campaign]}
+    refused(engine, InvalidInput, lambda: service.load(data, actor="quantri.ag"), "quorum")
