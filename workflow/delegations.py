@@ -238,7 +238,12 @@ def revoke(session: Session, principal: Principal, now: datetime, delegation_id:
         delegation,
         f"delegation:{delegation.id}",
         at=now,
-        actor=audit.Actor(principal.id, principal.person.full_name, "approver", None),
+        actor=audit.Actor(
+            principal.id,
+            principal.person.full_name,
+            "approver" if principal.holding("approver") else "council",
+            None,
+        ),
         trigger="revoke",
         from_state="active",
         to_state="revoked",
