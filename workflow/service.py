@@ -21,16 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from states import Trigger
-from workflow import (
-    audit,
-    campaigns,
-    councils,
-    delegations,
-    directory,
-    nominations,
-    queries,
-    votes,
-)
+from workflow import audit, campaigns, councils, delegations, directory, nominations, queries, votes
 from workflow.clock import Clock, SystemClock
 from workflow.db import READ_ONLY
 from workflow.errors import Conflict, InvalidInput, WorkflowError
