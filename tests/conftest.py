@@ -191,6 +191,10 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "decision_items",
         "publications",
         "publication_items",
+        "councils",
+        "council_members",
+        "council_votes",
+        "delegations",
     ]
     with engine.connect() as connection:
         return {

@@ -13,6 +13,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,8 +196,9 @@ def _award(service: Service, args: argparse.Namespace) -> Any:
     return service.decide(_actor(args), args.id, number=args.number, date=args.date, form=args.form)
 
 
-def _show(service: Service, args: argparse.Namespace) -> NominationView:
-    return service.show(args.id)
+def _show(service: Service, args: argparse.Namespace) -> _Shown:
+    view = service.show(args.id)
+    return _Shown(view, service.council_status(view.id))
 
 
 def _list(service: Service, args: argparse.Namespace) -> list[NominationView]:
@@ -237,6 +239,74 @@ def _demo(service: Service, args: argparse.Namespace) -> dict[str, Any]:
     return demo.run(service, out=sys.stdout if not args.json else sys.stderr)
 
 
+# -- councils and delegation --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """`thidua show`: the nomination, the council it awaits (if any) and the votes cast on it."""
+
+    view: NominationView
+    council: dict[str, Any]
+
+
+def _council_set(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    members = [name.strip() for name in args.members.split(",") if name.strip()]
+    return service.set_council(
+        _actor(args),
+        campaign=args.campaign,
+        level=args.level,
+        members=members,
+        threshold=args.threshold,
+    )
+
+
+def _vote(service: Service, args: argparse.Namespace) -> _Shown:
+    view = service.vote(
+        _actor(args),
+        args.id,
+        approve=args.approve,
+        comment=args.comment,
+        on_behalf_of=args.on_behalf_of,
+    )
+    return _Shown(view, service.council_status(view.id))
+
+
+def _delegate(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    return service.delegate(
+        _actor(args), to=args.to, starts=args.starts, until=args.until, unit=args.unit
+    )
+
+
+def _delegation_revoke(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    return service.revoke_delegation(_actor(args), args.id)
+
+
+def _delegation_list(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.delegations(_actor(args))
+
+
+def _render_council(status: Mapping[str, Any]) -> str:
+    lines = []
+    council = status["council"]
+    if council:
+        tally = council["tally"]
+        lines.append(
+            f"  council at {council['level']}: threshold {council['threshold']} "
+            f"({tally['required']} of {tally['members']}); approve {tally['approve']}, "
+            f"reject {tally['reject']}, not voted: {', '.join(council['not_voted']) or '—'}"
+        )
+    for vote in status["votes"]:
+        by = f" (cast by {vote['cast_by']})" if vote["cast_by"] != vote["member"] else ""
+        old = "" if vote["counts"] or council is None else " [no longer counts]"
+        comment = f" «{vote['comment']}»" if vote["comment"] else ""
+        lines.append(
+            f"  vote {vote['level']}: {vote['member']}{by} {vote['vote']} {vote['at']}"
+            f"{old}{comment}"
+        )
+    return "\n".join(lines)
+
+
 # -- rendering ----------------------------------------------------------------------------------
 
 
@@ -261,13 +331,23 @@ def _render_entry(entry: EntryView) -> str:
     move = f"{entry.from_state or '—'} → {entry.to_state or '—'}"
     unit = f", {entry.unit}" if entry.unit else ""
     reason = f"\n      «{entry.reason}»" if entry.reason else ""
+    vote = (
+        f" {entry.payload['vote']} (member {entry.payload['member']})"
+        if "vote" in entry.payload
+        else ""
+    )
+    behalf = entry.payload.get("on_behalf_of")
+    behalf_text = f" on behalf of {behalf['name']} ({behalf['username']})" if behalf else ""
     return (
         f"  {entry.seq:>3}  {format_local(entry.at, seconds=True)}  {entry.trigger:<10} {move}"
-        f"  by {entry.actor} ({entry.role}{unit}){reason}"
+        f"{vote}  by {entry.actor} ({entry.role}{unit}){behalf_text}{reason}"
     )
 
 
 def _render(result: Any) -> str:
+    if isinstance(result, _Shown):
+        council = _render_council(result.council)
+        return _render_nomination(result.view) + (f"\n{council}" if council else "")
     if isinstance(result, NominationView):
         return _render_nomination(result)
     if isinstance(result, list):
@@ -300,6 +380,8 @@ def _render(result: Any) -> str:
 def _as_json(result: Any) -> Any:
     if isinstance(result, rounds_cli.Report):
         return result.data
+    if isinstance(result, _Shown):
+        return result.view.to_dict() | jsonable(result.council)
     if isinstance(result, NominationView | EntryView):
         return result.to_dict()
     if isinstance(result, list):
@@ -425,6 +507,41 @@ def build_parser() -> argparse.ArgumentParser:
     command("history", _history, "a nomination's audited timeline").add_argument("id")
 
     rounds_cli.add_commands(commands, command)
+    # councils and delegation
+    councils = commands.add_parser("council", help="councils that vote at a campaign's level")
+    council_commands = councils.add_subparsers(
+        dest="council_command", required=True, parser_class=_Parser
+    )
+    sub = command(
+        "set", _council_set, "make a campaign's level a council of members", council_commands
+    )
+    sub.add_argument("--campaign", required=True)
+    sub.add_argument("--level", required=True, choices=["commune", "district", "province"])
+    sub.add_argument("--members", required=True, help="usernames, comma-separated")
+    sub.add_argument(
+        "--threshold", required=True, help="a share of all members ('90%%') or N of M ('3/4')"
+    )
+    sub = command("vote", _vote, "vote as a council member on a nomination at its level")
+    sub.add_argument("id")
+    choice = sub.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", dest="approve", action="store_true")
+    choice.add_argument("--reject", dest="approve", action="store_false")
+    sub.add_argument("--comment")
+    sub.add_argument(
+        "--for", dest="on_behalf_of", help="the member you substitute for (by delegation)"
+    )
+    sub = command("delegate", _delegate, "name a substitute who signs for you for a period")
+    sub.add_argument("--to", required=True, help="the substitute's username")
+    sub.add_argument("--from", dest="starts", required=True, help="first day, dd/mm/yyyy")
+    sub.add_argument("--until", required=True, help="last day (included), dd/mm/yyyy")
+    sub.add_argument("--unit", help="only for nominations of this unit and those below it")
+    delegation_parser = commands.add_parser("delegation", help="delegations to substitutes")
+    delegation_commands = delegation_parser.add_subparsers(
+        dest="delegation_command", required=True, parser_class=_Parser
+    )
+    sub = command("revoke", _delegation_revoke, "end a delegation early", delegation_commands)
+    sub.add_argument("id")
+    command("list", _delegation_list, "delegations you named or received", delegation_commands)
 
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_commands = audit_parser.add_subparsers(

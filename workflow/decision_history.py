@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import queries
+from workflow import councils, nominations, queries
 from workflow.errors import NotFound
 from workflow.round_tables import AwardDecision, DecisionItem, Score
 from workflow.tables import AuditEntry, Campaign, Person, Unit
@@ -24,12 +24,11 @@ def _people(session: Session, ids: set[int]) -> dict[int, Person]:
 
 
 def _votes(session: Session, nomination_id: int) -> list[dict[str, Any]]:
-    """The council votes cast on the nomination, level by level.
-
-    Council votes are recorded by the councils feature (its own table); until it is merged a
-    dossier shows no votes here.
-    """
-    return []
+    """Every council vote cast on the nomination, level by level, in the order cast."""
+    votes: list[dict[str, Any]] = councils.status(
+        session, nominations.load(session, nomination_id)
+    )["votes"]
+    return votes
 
 
 def _dossier(session: Session, nomination_id: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import states
 from states import DEFINITION_VERSION, Dossier, RuleViolation, State, Trigger
-from workflow import audit, round_rules
+from workflow import audit, councils, delegations, round_rules
 from workflow.campaigns import AREAS, NOMINEE_KINDS
 from workflow.directory import Grant, Principal, covers, load_principal, unit_by_code
 from workflow.errors import (
@@ -297,37 +297,64 @@ def review(
     session: Session,
     reason: str | None = None,
 ) -> None:
-    """approve, return, reject: an approver at the level the nomination awaits decides."""
-    grant = review_grant(principal, nomination, trigger)
+    """approve, return, reject: an approver at the level the nomination awaits decides.
+
+    A substitute may act within a delegation (workflow/delegations.py): the entry names both and
+    separation of duties applies to both. At a level with a council, `approve` is the council's
+    vote (workflow/votes.py); an approver may still return or reject, and a return discards the
+    votes cast so far.
+    """
+    acting = delegations.resolve(
+        session,
+        principal,
+        nomination.unit,
+        now,
+        lambda person: review_grant(person, nomination, trigger),
+    )
+    grant = acting.authority
     level = grant.unit.level
-    signoffs: dict[str, list[int]] = nomination.signoffs or {}
-    try:
-        states.check_separation_of_duties(
-            principal.id,
-            level,
-            proposer=nomination.proposer_id,
-            nominee=nomination.nominee_person_id,
-            signoffs=signoffs,
+    council = councils.council_at(session, nomination.campaign_id, level)
+    if council is not None and trigger == Trigger.APPROVE:
+        raise Refused(
+            "council",
+            f"level '{level}' of campaign {nomination.campaign.code} is decided by its council's "
+            f"vote (threshold {council.threshold}); members vote with 'thidua vote "
+            f"{nomination.id}'",
         )
+    signoffs: dict[str, list[int]] = nomination.signoffs or {}
+    who = principal.username
+    try:
+        for person in acting.people:
+            if acting.delegation is not None:
+                who = f"{principal.username} for {acting.principal.username} ({person.username})"
+            states.check_separation_of_duties(
+                person.id,
+                level,
+                proposer=nomination.proposer_id,
+                nominee=nomination.nominee_person_id,
+                signoffs=signoffs,
+            )
         if trigger == Trigger.RETURN:
             states.check_return_once(nomination.returns)
     except RuleViolation as exc:
-        raise Forbidden(
-            exc.rule, f"{principal.username} on nomination {nomination.id}: {exc}"
-        ) from exc
+        raise Forbidden(exc.rule, f"{who} on nomination {nomination.id}: {exc}") from exc
+    payload: dict[str, Any] = {"level": level, **acting.payload()}
     if trigger == Trigger.APPROVE:
         nomination.signoffs = {
             **signoffs,
-            level: [*signoffs.get(level, []), principal.id],
+            level: [*signoffs.get(level, []), *acting.ids],
         }
     elif trigger == Trigger.RETURN:
         nomination.signoffs = {key: ids for key, ids in signoffs.items() if key != level}
+    if council is not None and trigger == Trigger.RETURN:
+        visit = councils.current_visit(session, nomination)
+        payload["cleared_votes"] = len(councils.votes_of(session, nomination.id, level, visit))
     change(
         session,
         nomination,
         trigger,
-        _actor(principal, grant),
+        acting.actor(grant.role, grant.unit.code),
         now,
         reason,
-        {"level": level},
+        payload,
     )

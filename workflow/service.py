@@ -24,13 +24,16 @@ from states import Trigger
 from workflow import (
     audit,
     campaigns,
+    councils,
     decision_history,
     decisions,
+    delegations,
     directory,
     nominations,
     public_comment,
     queries,
     scores,
+    votes,
 )
 from workflow.clock import Clock, SystemClock
 from workflow.db import READ_ONLY
@@ -161,12 +164,14 @@ class Service:
             if specs and actor is not None:
                 principal = directory.load_principal(session, actor)
                 for spec in specs:
-                    campaigns.create_campaign(
+                    spec, council_specs = councils.split_spec(spec)
+                    created = campaigns.create_campaign(
                         session,
                         principal,
                         campaigns.CampaignSpec.from_mapping(spec),
                         self.clock.now(),
                     )
+                    councils.set_all(session, principal, self.clock.now(), created, council_specs)
             counts["campaigns"] = len(specs)
             return counts
 
@@ -467,3 +472,108 @@ class Service:
     def decision(self, number: str, unit: str | None = None) -> list[dict[str, Any]]:
         with self._read() as session:
             return decision_history.show_decision(session, number, unit)
+
+    # -- councils and delegation -----------------------------------------------------------------
+
+    def set_council(
+        self,
+        actor: str,
+        *,
+        campaign: str,
+        level: str,
+        members: Sequence[str],
+        threshold: str,
+    ) -> dict[str, Any]:
+        """Make `level` of `campaign` a council of `members` deciding by `threshold`."""
+        with self._write("set_council", actor=actor, campaign=campaign, level=level) as session:
+            principal = directory.load_principal(session, actor)
+            found = campaigns.campaign_by_code(session, campaign)
+            council = councils.set_council(
+                session,
+                principal,
+                self.clock.now(),
+                campaign=found,
+                level=level,
+                members=members,
+                threshold=threshold,
+            )
+            return {
+                "campaign": found.code,
+                "level": council.level,
+                "members": [clean_text(m, "council member") for m in members],
+                "threshold": council.threshold,
+                "required": council.required,
+            }
+
+    def vote(
+        self,
+        actor: str,
+        nomination_id: object,
+        *,
+        approve: bool,
+        comment: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> NominationView:
+        """A council member's vote, or their substitute's, on a nomination at its council level."""
+        number = _nomination_id(nomination_id)
+        text = optional_text(comment, "comment")
+        with self._write("vote", actor=actor, nomination=number) as session:
+            principal = directory.load_principal(session, actor)
+            nomination = nominations.load(session, number)
+            votes.vote(
+                session,
+                principal,
+                nomination,
+                self.clock.now(),
+                approve=approve,
+                comment=text,
+                on_behalf_of=on_behalf_of,
+            )
+        return self.show(number)
+
+    def council_status(self, nomination_id: object) -> dict[str, Any]:
+        """The council the nomination awaits (members, threshold, tally) and every vote cast."""
+        number = _nomination_id(nomination_id)
+        with self._read() as session:
+            return councils.status(session, nominations.load(session, number))
+
+    def delegate(
+        self,
+        actor: str,
+        *,
+        to: str,
+        starts: str,
+        until: str,
+        unit: str | None = None,
+    ) -> dict[str, Any]:
+        """`actor`, an approver, names `to` substitute from `starts` until `until` (dd/mm/yyyy)."""
+        first, last = parse_date(starts, "delegation start"), parse_date(until, "delegation end")
+        with self._write("delegate", actor=actor, substitute=to) as session:
+            principal = directory.load_principal(session, actor)
+            made = delegations.create(
+                session,
+                principal,
+                self.clock.now(),
+                substitute=to,
+                starts=first,
+                until=last,
+                unit_code=unit,
+            )
+            return delegations.describe(session, made)
+
+    def revoke_delegation(self, actor: str, delegation_id: object) -> dict[str, Any]:
+        try:
+            number = _nomination_id(delegation_id)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"delegation id '{delegation_id}' is not a positive whole number"
+            ) from exc
+        with self._write("revoke_delegation", actor=actor, delegation=number) as session:
+            principal = directory.load_principal(session, actor)
+            done = delegations.revoke(session, principal, self.clock.now(), number)
+            return delegations.describe(session, done)
+
+    def delegations(self, actor: str) -> list[dict[str, Any]]:
+        """The delegations `actor` named or received."""
+        with self._read() as session:
+            return delegations.list_for(session, directory.load_principal(session, actor))

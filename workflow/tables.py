@@ -27,6 +27,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Campaign",
+    "Council",
+    "CouncilMember",
+    "CouncilVote",
+    "Delegation",
     "Nomination",
     "OutboxMessage",
     "Person",
@@ -220,3 +224,84 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None]
     parked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# -- councils and delegation ----------------------------------------------------------------------
+
+
+class Council(Base):
+    """A campaign's council (Hội đồng Thi đua – Khen thưởng) at one review level.
+
+    A level with a council is completed by its members' votes instead of one approver's sign-off:
+    `required` approvals of the members (a share of all members, or N of M, as `threshold` says).
+    """
+
+    __tablename__ = "councils"
+    __table_args__ = (UniqueConstraint("campaign_id", "level", name="uq_councils_campaign_level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    level: Mapped[str] = mapped_column(String(16))
+    #: As set: "90%" (a share of all members) or "3/4" (N of M).
+    threshold: Mapped[str] = mapped_column(String(16))
+    #: Approvals needed to complete the level.
+    required: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    members: Mapped[list[CouncilMember]] = relationship(lazy="raise", cascade="all, delete-orphan")
+
+
+class CouncilMember(Base):
+    __tablename__ = "council_members"
+    __table_args__ = (UniqueConstraint("council_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+
+
+class CouncilVote(Base):
+    """One member's vote on one visit of a nomination at a council level.
+
+    `visit` is the audit sequence of the entry that brought the nomination to the level: a return
+    and resubmission start a new visit, so the votes of the old one stop counting (they stay here
+    and in the audit log).
+    """
+
+    __tablename__ = "council_votes"
+    __table_args__ = (
+        UniqueConstraint("nomination_id", "level", "visit", "member_id", name="uq_vote_member"),
+        UniqueConstraint("nomination_id", "level", "visit", "cast_by_id", name="uq_vote_caster"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(BigId, ForeignKey("nominations.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    visit: Mapped[int] = mapped_column(Integer)
+    #: The council member whose vote this is.
+    member_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    #: Who cast it: the member, or their substitute under `delegation_id`.
+    cast_by_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
+    approve: Mapped[bool]
+    comment: Mapped[str | None] = mapped_column(Text)
+    cast_at: Mapped[datetime]
+
+
+class Delegation(Base):
+    """An approver's substitute for a period, optionally only for the units below `unit_id`."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (Index("ix_delegations_substitute", "substitute_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegator_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    #: The period, [starts_at, ends_at): from the start of the first day to the end of the last.
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
