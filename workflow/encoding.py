@@ -10,11 +10,13 @@ exactly as hashed, and goes in as stored. A unit test proves both forms give the
 from __future__ import annotations
 
 import hashlib
+import json
 import json.encoder
 import unicodedata
 from datetime import datetime
 from typing import Any
 
+from workflow.audit import canonical_json
 from workflow.timeutil import as_utc
 
 __all__ = ["COLUMNS", "Row", "at_text", "row_hash"]
@@ -57,12 +59,48 @@ def at_text(value: Any) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _nfc(value: str | None) -> bool:
+    return value is None or value.isascii() or unicodedata.is_normalized("NFC", value)
+
+
 def row_hash(row: Row, at: str) -> str:
-    """The SHA-256 of a scanned row's canonical encoding (the row's `encoding` must be 1)."""
-    (_, stream, seq, _, actor_id, name, role, unit, trigger, frm, to, reason, payload, dv) = row[
-        :14
-    ]
-    text = _ENCODING_1 % (
+    """The SHA-256 of a scanned row's canonical encoding (the row's `encoding` must be 1).
+
+    `str.isascii` is a flag lookup, so only non-ASCII fields are checked for NFC; a row with a
+    field that is not NFC (never, for text thidua wrote) is built again with each field
+    normalised, as the reference does.
+    """
+    q = _escape
+    _, stream, seq, _, actor_id, name, role, unit, trigger, frm, to, reason, payload, dv = row[:14]
+    prev = row[15]
+    if not (
+        _nfc(name)
+        and _nfc(reason)
+        and _nfc(payload)
+        and _nfc(unit)
+        and _nfc(stream)
+        and _nfc(role)
+        and _nfc(trigger)
+        and _nfc(frm)
+        and _nfc(to)
+        and _nfc(prev)
+    ):
+        return hashlib.sha256(_normalised(row, at).encode("utf-8")).hexdigest()
+    text = (
+        f'{{"actor":{{"id":{"null" if actor_id is None else int(actor_id)},"name":{q(name)},'
+        f'"role":{q(role)},"unit":{"null" if unit is None else q(unit)}}},"at":"{at}",'
+        f'"definition_version":{int(dv)},"from":{"null" if frm is None else q(frm)},'
+        f'"payload":{payload},"prev":{q(prev)},"reason":{"null" if reason is None else q(reason)},'
+        f'"seq":{int(seq)},"stream":{q(stream)},"to":{"null" if to is None else q(to)},'
+        f'"trigger":{q(trigger)},"v":1}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _normalised(row: Row, at: str) -> str:
+    _, stream, seq, _, actor_id, name, role, unit, trigger, frm, to, reason, payload, dv = row[:14]
+    payload = canonical_json(json.loads(payload))
+    return _ENCODING_1 % (
         "null" if actor_id is None else int(actor_id),
         _text(name),
         _text(role),
@@ -78,4 +116,3 @@ def row_hash(row: Row, at: str) -> str:
         _text(to),
         _text(trigger),
     )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

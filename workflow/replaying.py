@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from states import LEVELS, MACHINE, Dossier, InvalidTransition, State, Trigger, fire
 from workflow.encoding import Row, at_text
-from workflow.scanning import audit_rows, nomination_rows
+from workflow.scanning import nomination_rows, replay_rows
 
 __all__ = [
     "CHAINS",
@@ -99,7 +99,9 @@ class Replayer:
     def _fail(self, seq: int, text: str) -> None:
         self.problem, self.problem_seq = f"entry {seq}: {text}", seq
 
-    def apply(self, seq: int, trigger: str, frm: str | None, to: str | None, payload: str) -> None:
+    def apply(
+        self, seq: int, trigger: str, frm: str | None, to: str | None, payload: str | None
+    ) -> None:
         """Apply one entry; on the first disagreement keep its description in `problem`."""
         if self.problem is not None:
             return
@@ -109,7 +111,7 @@ class Replayer:
                 self._fail(seq, "a second 'register'")
                 return
             try:
-                chain = tuple(json.loads(payload)["chain"])
+                chain = tuple(json.loads(payload or "")["chain"])
             except (ValueError, KeyError, TypeError) as exc:
                 self._fail(seq, f"'register' without a readable chain ({exc})")
                 return
@@ -177,14 +179,14 @@ def replay_log(
     report = ReplayReport()
     replayers: dict[str, Replayer] = {}
     counts: dict[str, int] = {}
-    for batch in _rows_until(audit_rows(connection, streams_like="nomination:%"), as_of):
+    for batch in _rows_until(replay_rows(connection), as_of):
         for row in batch:
             stream = row[1]
             replayer = replayers.get(stream)
             if replayer is None:
                 replayer = replayers[stream] = Replayer()
                 counts[stream] = 0
-            replayer.apply(row[2], row[8], row[9], row[10], row[12])
+            replayer.apply(row[2], row[4], row[5], row[6], row[7])
             counts[stream] += 1
         report.entries += len(batch)
         if callable(progress):

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from workflow.encoding import COLUMNS, Row
 
-__all__ = ["BATCH", "audit_rows", "nomination_rows"]
+__all__ = ["BATCH", "audit_rows", "nomination_rows", "replay_rows"]
 
 BATCH = 20_000
 
@@ -62,5 +62,17 @@ def nomination_rows(connection: Connection) -> Iterator[list[Row]]:
     sql = (
         "SELECT n.id, c.code, n.state, n.version, n.last_hash FROM nominations n "
         "JOIN campaigns c ON c.id = n.campaign_id ORDER BY n.id"
+    )
+    yield from _batches(connection, sql, ())
+
+
+def replay_rows(connection: Connection) -> Iterator[list[Row]]:
+    """Batches of what a replay needs of each nomination entry, by id: (id, stream, seq, at,
+    trigger, from_state, to_state, payload — for 'register' entries only)."""
+    at = _select_columns(connection).split(", ")[3]
+    sql = (
+        f"SELECT id, stream, seq, {at}, trigger, from_state, to_state, "
+        "CASE WHEN trigger = 'register' THEN payload END FROM audit_log "
+        "WHERE stream LIKE 'nomination:%' ORDER BY id"
     )
     yield from _batches(connection, sql, ())

@@ -170,14 +170,14 @@ def verify_log(
     streams: dict[str, list[Any]] = {}
     broken: list[str] = []
     next_progress = PROGRESS_EVERY
+    get = streams.get
     for batch in audit_rows(connection):
         for row in batch:
             stream = row[1]
-            state = streams.get(stream)
+            state = get(stream)
             if state is None:
                 replayer = Replayer() if stream.startswith("nomination:") else None
                 state = streams[stream] = [1, GENESIS, 0, replayer, False]
-            at = at_text(row[3])
             if watch is not None:
                 if watch.merkle.size < watch.count:
                     watch.merkle.add_entry(row[16])
@@ -185,10 +185,11 @@ def verify_log(
                     watch.seen[stream] = row[16]
             if state[4]:
                 continue
+            at = row[3]
+            at = f"{at[:10]}T{at[11:]}Z" if type(at) is str and len(at) == 26 else at_text(at)
             if (
                 row[2] != state[0]
                 or row[15] != state[1]
-                or row[0] < state[2]
                 or (row_hash(row, at) if row[14] == 1 else _recomputed(row)[0]) != row[16]
             ):
                 state[4] = True
