@@ -88,21 +88,11 @@ def diagnose(rows: list[Row]) -> tuple[int, int, str] | None:
     followed: dict[str, int] = {}
     for row in rows:
         entry_id, seq, prev_hash = row[0], row[2], row[15]
-        recomputed, undecodable = _recomputed(row)
         if seq < expected:
             return seq, entry_id, f"a second entry {seq} (inserted)"
         if seq > expected:
             gap = f"{expected}" if seq == expected + 1 else f"{expected}–{seq - 1}"
             return seq, entry_id, f"sequence jumps to {seq}: entry {gap} is missing (deleted)"
-        if entry_id < last_id:
-            return (
-                seq,
-                entry_id,
-                (
-                    f"entry {seq} has id {entry_id}, lower than entry {seq - 1}'s id {last_id} "
-                    "(reordered)"
-                ),
-            )
         if prev_hash != prev:
             linked = seq_of.get(prev_hash)
             if linked is not None and linked >= seq:
@@ -121,6 +111,10 @@ def diagnose(rows: list[Row]) -> tuple[int, int, str] | None:
                     "deleted or replaced (missing)"
                 )
             return seq, entry_id, why
+        if entry_id < last_id:
+            why = f"it has id {entry_id}, lower than entry {seq - 1}'s id {last_id} (reordered)"
+            return seq, entry_id, why
+        recomputed, undecodable = _recomputed(row)
         if undecodable is not None:
             return seq, entry_id, undecodable
         if recomputed != row[16]:
@@ -128,6 +122,17 @@ def diagnose(rows: list[Row]) -> tuple[int, int, str] | None:
         followed[prev_hash] = seq
         expected, prev, last_id = seq + 1, row[16], entry_id
     return None
+
+
+def _replayed(stream: str, rows: list[Row]) -> list[Any]:
+    """The pass's state of a stream whose chain holds, from its rows."""
+    replayer = Replayer() if stream.startswith("nomination:") else None
+    state: list[Any] = [1, GENESIS, 0, replayer, False]
+    for row in sorted(rows, key=lambda row: (row[2], row[0])):
+        state[0], state[1], state[2] = row[2] + 1, row[16], row[0]
+        if replayer is not None:
+            replayer.apply(row[2], row[8], row[9], row[10], row[12])
+    return state
 
 
 def _head_break(
@@ -206,7 +211,10 @@ def verify_log(
     for stream in broken:
         rows = [row for batch in audit_rows(connection, stream=stream) for row in batch]
         found = diagnose(rows)
-        seq, entry_id, why = found or (None, None, "its entries changed while it was verified")
+        if found is None:  # the fast encoder's doubt, cleared by the reference: replay it whole
+            streams[stream] = _replayed(stream, rows)
+            continue
+        seq, entry_id, why = found
         report.breaks.append(Break(stream, seq, entry_id, why))
     _check_stored(connection, streams, report)
     return report
