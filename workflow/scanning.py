@@ -19,12 +19,16 @@ __all__ = ["BATCH", "audit_rows", "nomination_rows", "replay_rows"]
 BATCH = 20_000
 
 
+_PG_AT = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def _at(connection: Connection) -> str:
+    """The `at` column as text: SQLite stores UTC text already; PostgreSQL formats it."""
+    return _PG_AT if connection.dialect.name == "postgresql" else "at"
+
+
 def _select_columns(connection: Connection) -> str:
-    if connection.dialect.name == "postgresql":
-        return COLUMNS.replace(
-            " at,", """ to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),"""
-        )
-    return COLUMNS
+    return COLUMNS.replace(" at,", f" {_at(connection)},")
 
 
 def _batches(connection: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Row]]:
@@ -36,7 +40,10 @@ def _batches(connection: Connection, sql: str, params: tuple[Any, ...]) -> Itera
     else:
         cursor = dbapi.cursor()
     try:
-        cursor.execute(sql, params)
+        if params:
+            cursor.execute(sql, params)
+        else:
+            cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
             yield list(batch)
     finally:
@@ -69,7 +76,7 @@ def nomination_rows(connection: Connection) -> Iterator[list[Row]]:
 def replay_rows(connection: Connection) -> Iterator[list[Row]]:
     """Batches of what a replay needs of each nomination entry, by id: (id, stream, seq, at,
     trigger, from_state, to_state, payload — for 'register' entries only)."""
-    at = _select_columns(connection).split(", ")[3]
+    at = _at(connection)
     sql = (
         f"SELECT id, stream, seq, {at}, trigger, from_state, to_state, "
         "CASE WHEN trigger = 'register' THEN payload END FROM audit_log "
