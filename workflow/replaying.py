@@ -13,7 +13,7 @@ the replayed state (as in `states.replay`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -173,7 +173,7 @@ def replay_log(
     *,
     as_of: str | None = None,
     campaign: str | None = None,
-    progress: object = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ReplayReport:
     """Replay every nomination's stream (up to `as_of`, encoding-1 time text, when given)."""
     report = ReplayReport()
@@ -189,7 +189,7 @@ def replay_log(
             replayer.apply(row[2], row[4], row[5], row[6], row[7])
             counts[stream] += 1
         report.entries += len(batch)
-        if callable(progress):
+        if progress is not None:
             progress(report.entries)
     for batch in nomination_rows(connection):
         for nomination, code, state, _version, _last_hash in batch:

@@ -288,3 +288,16 @@ def test_a_checkpoint_edited_after_signing_is_refused(
     checkpoint.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(Refused, match="not signed by the trusted key"):
         world.verify_checkpoint(str(checkpoint), keys[1])
+
+
+def test_a_scheduled_checkpoint_job_writes_a_checkpoint_that_verifies(
+    world: Service, db_url: str, keys: tuple[str, str], tmp_path: Path
+) -> None:
+    from workflow.checkpoints import scheduled_checkpoint
+
+    reported_ward(world)
+    written = Path(scheduled_checkpoint(db_url, keys[0], str(tmp_path / "checkpoints")))
+    assert written.parent == tmp_path / "checkpoints"
+    assert written.name.startswith("checkpoint-")
+    assert json.loads(written.read_text(encoding="utf-8"))["statement"]["count"] == 5
+    assert world.verify_checkpoint(str(written), keys[1]).ok
