@@ -59,6 +59,10 @@ def at_text(value: Any) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _normalised_text(value: str) -> bool:
+    return unicodedata.is_normalized("NFC", value)
+
+
 def _nfc(value: str | None) -> bool:
     return value is None or value.isascii() or unicodedata.is_normalized("NFC", value)
 
@@ -74,16 +78,18 @@ def row_hash(row: Row, at: str) -> str:
     _, stream, seq, _, actor_id, name, role, unit, trigger, frm, to, reason, payload, dv = row[:14]
     prev = row[15]
     if not (
-        _nfc(name)
-        and _nfc(reason)
-        and _nfc(payload)
-        and _nfc(unit)
-        and _nfc(stream)
-        and _nfc(role)
-        and _nfc(trigger)
-        and _nfc(frm)
-        and _nfc(to)
-        and _nfc(prev)
+        (name.isascii() or _normalised_text(name))
+        and (reason is None or reason.isascii() or _normalised_text(reason))
+        and (payload.isascii() or _normalised_text(payload))
+        and stream.isascii()
+        and role.isascii()
+        and trigger.isascii()
+        and prev.isascii()
+        and (unit is None or unit.isascii())
+        and (frm is None or frm.isascii())
+        and (to is None or to.isascii())
+    ) and not all(
+        _nfc(v) for v in (stream, role, trigger, prev, unit, frm, to, name, reason, payload)
     ):
         return hashlib.sha256(_normalised(row, at).encode("utf-8")).hexdigest()
     text = (

@@ -95,6 +95,7 @@ class Replayer:
     returns: int = 0
     problem: str | None = None
     problem_seq: int | None = None
+    entries: int = 0
 
     def _fail(self, seq: int, text: str) -> None:
         self.problem, self.problem_seq = f"entry {seq}: {text}", seq
@@ -103,6 +104,7 @@ class Replayer:
         self, seq: int, trigger: str, frm: str | None, to: str | None, payload: str | None
     ) -> None:
         """Apply one entry; on the first disagreement keep its description in `problem`."""
+        self.entries += 1
         if self.problem is not None:
             return
         state = self.state
@@ -178,16 +180,14 @@ def replay_log(
     """Replay every nomination's stream (up to `as_of`, encoding-1 time text, when given)."""
     report = ReplayReport()
     replayers: dict[str, Replayer] = {}
-    counts: dict[str, int] = {}
+    get = replayers.get
     for batch in _rows_until(replay_rows(connection), as_of):
         for row in batch:
             stream = row[1]
-            replayer = replayers.get(stream)
+            replayer = get(stream)
             if replayer is None:
                 replayer = replayers[stream] = Replayer()
-                counts[stream] = 0
             replayer.apply(row[2], row[4], row[5], row[6], row[7])
-            counts[stream] += 1
         report.entries += len(batch)
         if progress is not None:
             progress(report.entries)
@@ -203,7 +203,7 @@ def replay_log(
                     code,
                     replayer.state,
                     state,
-                    counts.get(key, 0),
+                    replayer.entries,
                     replayer.problem,
                 )
             )
