@@ -18,12 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.tables import AuditEntry
@@ -194,49 +193,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.breaks
-
-
-_COLUMNS = (
-    AuditEntry.id,
-    AuditEntry.stream,
-    AuditEntry.seq,
-    AuditEntry.at,
-    AuditEntry.actor_id,
-    AuditEntry.actor_name,
-    AuditEntry.actor_role,
-    AuditEntry.actor_unit,
-    AuditEntry.trigger,
-    AuditEntry.from_state,
-    AuditEntry.to_state,
-    AuditEntry.reason,
-    AuditEntry.payload,
-    AuditEntry.definition_version,
-    AuditEntry.encoding,
-    AuditEntry.prev_hash,
-    AuditEntry.hash,
-)
-
-
-def _rows(session: Session) -> Iterator[Any]:
-    query = select(*_COLUMNS).order_by(AuditEntry.stream, AuditEntry.seq, AuditEntry.id)
-    yield from session.execute(query.execution_options(yield_per=5000))
-
-
-def _recomputed(row: Any) -> str:
-    fields = entry_fields(
-        stream=row.stream,
-        seq=row.seq,
-        at=row.at,
-        actor=Actor(row.actor_id, row.actor_name, row.actor_role, row.actor_unit),
-        trigger=row.trigger,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        reason=row.reason,
-        payload=json.loads(row.payload),
-        definition_version=row.definition_version,
-        prev_hash=row.prev_hash,
-    )
-    return hash_fields(fields, row.encoding)
 
 
 def verify(session: Session, progress: Callable[[int], None] | None = None) -> VerifyReport:
