@@ -18,15 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.tables import AuditEntry, Campaign, Nomination
+from workflow.tables import AuditEntry
 from workflow.timeutil import as_utc
 
 __all__ = [
@@ -196,109 +195,16 @@ class VerifyReport:
         return not self.breaks
 
 
-_COLUMNS = (
-    AuditEntry.id,
-    AuditEntry.stream,
-    AuditEntry.seq,
-    AuditEntry.at,
-    AuditEntry.actor_id,
-    AuditEntry.actor_name,
-    AuditEntry.actor_role,
-    AuditEntry.actor_unit,
-    AuditEntry.trigger,
-    AuditEntry.from_state,
-    AuditEntry.to_state,
-    AuditEntry.reason,
-    AuditEntry.payload,
-    AuditEntry.definition_version,
-    AuditEntry.encoding,
-    AuditEntry.prev_hash,
-    AuditEntry.hash,
-)
-
-
-def _rows(session: Session) -> Iterator[Any]:
-    query = select(*_COLUMNS).order_by(AuditEntry.stream, AuditEntry.seq, AuditEntry.id)
-    yield from session.execute(query.execution_options(yield_per=5000))
-
-
-def _recomputed(row: Any) -> str:
-    fields = entry_fields(
-        stream=row.stream,
-        seq=row.seq,
-        at=row.at,
-        actor=Actor(row.actor_id, row.actor_name, row.actor_role, row.actor_unit),
-        trigger=row.trigger,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        reason=row.reason,
-        payload=json.loads(row.payload),
-        definition_version=row.definition_version,
-        prev_hash=row.prev_hash,
-    )
-    return hash_fields(fields, row.encoding)
-
-
 def verify(session: Session, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Recompute every stream's chain; name each broken stream's first bad entry and why.
 
     Also checks that each nomination's and campaign's stored version and head hash match its
-    stream, which catches a deleted tail that a chain alone cannot show.
+    stream, which catches a deleted tail that a chain alone cannot show, and that each
+    nomination's stored state is the one its entries replay to (see workflow.verifying).
     """
-    report = VerifyReport()
-    heads: dict[str, tuple[int, str]] = {}
-    broken: set[str] = set()
-    stream, expected_seq, prev = None, 0, GENESIS
-    for row in _rows(session):
-        report.entries += 1
-        if progress and report.entries % 50_000 == 0:
-            progress(report.entries)
-        if row.stream != stream:
-            stream, expected_seq, prev = row.stream, 1, GENESIS
-            report.streams += 1
-        if stream in broken:
-            continue
-        why = None
-        if row.seq != expected_seq:
-            why = (
-                f"sequence {row.seq} where {expected_seq} was expected (an entry is missing)"
-                if row.seq > expected_seq
-                else f"sequence {row.seq} repeats or goes back (an entry was inserted or reordered)"
-            )
-        elif row.prev_hash != prev:
-            why = "its previous-hash does not match the entry before it (inserted or reordered)"
-        else:
-            try:
-                recomputed = _recomputed(row)
-            except (ValueError, TypeError) as exc:
-                recomputed, why = "", f"cannot be decoded: {exc}"
-            if why is None and recomputed != row.hash:
-                why = "its content does not match its hash (the entry was edited)"
-        if why is not None:
-            report.breaks.append(Break(row.stream, row.seq, row.id, why))
-            broken.add(row.stream)
-            continue
-        heads[row.stream] = (row.seq, row.hash)
-        expected_seq, prev = row.seq + 1, row.hash
-    for name, model in (("nomination", Nomination), ("campaign", Campaign)):
-        for oid, version, last_hash in session.execute(
-            select(model.id, model.version, model.last_hash)
-        ):
-            key = f"{name}:{oid}"
-            if key in broken:
-                continue
-            seq, head = heads.get(key, (0, GENESIS))
-            if (seq, head) != (version, last_hash):
-                report.breaks.append(
-                    Break(
-                        key,
-                        None,
-                        None,
-                        f"stored at version {version} but its stream ends at entry {seq} "
-                        "or with another hash (entries missing or the object was edited)",
-                    )
-                )
-    return report
+    from workflow.verifying import verify_log  # imports this module
+
+    return verify_log(session.connection(), progress)
 
 
 class Audited(Protocol):

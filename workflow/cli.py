@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from workflow import demo, rounds_cli
+from workflow import checkpoints, demo, rounds_cli
 from workflow.campaigns import AREAS, NOMINEE_KINDS, CampaignSpec
 from workflow.db import ensure_schema, make_engine
 from workflow.directory import ROLES, vietnam_units
@@ -27,7 +27,7 @@ from workflow.errors import InvalidInput, Refused, WorkflowError, exit_code
 from workflow.logs import configure_logging
 from workflow.service import Service
 from workflow.settings import Settings
-from workflow.timeutil import format_local
+from workflow.timeutil import format_local, parse_instant
 from workflow.views import EntryView, NominationView, jsonable
 
 __all__ = ["main"]
@@ -223,7 +223,12 @@ def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
     def progress(done: int) -> None:
         print(f"  verified {done} entries …", file=sys.stderr, flush=True)
 
-    report = service.verify(progress)
+    if getattr(args, "checkpoint", None):
+        if not args.public_key:
+            raise InvalidInput("verify --checkpoint needs --public-key: the auditor's trusted key")
+        report = service.verify_checkpoint(args.checkpoint, args.public_key, progress)
+    else:
+        report = service.verify(progress)
     return {
         "ok": report.ok,
         "entries": report.entries,
@@ -233,6 +238,82 @@ def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
             for b in report.breaks
         ],
     }
+
+
+# auditors: keys, checkpoints, replay and export ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """A result with its own text form: `data` for --json, `text` for people."""
+
+    data: dict[str, Any]
+    text: str
+
+
+def _keygen(service: Service, args: argparse.Namespace) -> dict[str, str]:
+    private, public = checkpoints.keygen(args.out)
+    return {"private_key": str(private), "public_key": str(public)}
+
+
+def _checkpoint(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    return service.checkpoint(args.key, args.out)
+
+
+def _replay(service: Service, args: argparse.Namespace) -> _Rendered:
+    as_of = parse_instant(args.as_of, "--as-of") if args.as_of else None
+
+    def progress(done: int) -> None:
+        if done % 100_000 == 0:
+            print(f"  replayed {done} entries …", file=sys.stderr, flush=True)
+
+    report = service.replay(as_of, args.campaign, progress)
+    items = [
+        {
+            "nomination": item.nomination,
+            "campaign": item.campaign,
+            "replayed": item.replayed,
+            "stored": item.stored,
+            "entries": item.entries,
+            "problem": item.problem,
+        }
+        for item in report.nominations
+    ]
+    if as_of is not None:
+        when = format_local(as_of)
+        lines = [f"states as of {when} (Vietnam time), replayed from {report.entries} entries:"]
+        lines += [
+            f"  #{i['nomination']:<7} {i['replayed'] or '(not yet registered)':<20} {i['campaign']}"
+            for i in items
+        ]
+        data = {"as_of": as_of.isoformat(), "entries": report.entries, "nominations": items}
+        return _Rendered(data, "\n".join(lines))
+    differences = [i for i in items if i["problem"] or i["replayed"] != i["stored"]]
+    lines = [
+        f"replayed {len(items)} nominations from {report.entries} entries: "
+        + ("every state matches" if not differences else f"{len(differences)} differ")
+    ]
+    lines += [
+        f"  #{i['nomination']}: stored '{i['stored']}', entries replay to '{i['replayed']}'"
+        + (f" ({i['problem']})" if i["problem"] else "")
+        for i in differences
+    ]
+    data = {
+        "ok": not differences,
+        "entries": report.entries,
+        "nominations": len(items),
+        "differences": differences,
+    }
+    return _Rendered(data, "\n".join(lines))
+
+
+def _export(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    if args.nomination and args.campaign:
+        raise InvalidInput("export takes --nomination or --campaign, not both")
+    count = service.export_audit(
+        args.out, args.format, nomination=args.nomination, campaign=args.campaign
+    )
+    return {"file": args.out, "format": args.format, "entries": count}
 
 
 def _demo(service: Service, args: argparse.Namespace) -> dict[str, Any]:
@@ -348,6 +429,8 @@ def _render(result: Any) -> str:
     if isinstance(result, _Shown):
         council = _render_council(result.council)
         return _render_nomination(result.view) + (f"\n{council}" if council else "")
+    if isinstance(result, _Rendered):
+        return result.text
     if isinstance(result, NominationView):
         return _render_nomination(result)
     if isinstance(result, list):
@@ -369,7 +452,10 @@ def _render(result: Any) -> str:
                 )
             lines = [f"audit log BROKEN in {len(result['breaks'])} place(s):"]
             lines += [
-                f"  {b['stream']} entry {b['seq']} (id {b['entry_id']}): {b['why']}"
+                f"  {b['stream']}"
+                + (f" entry {b['seq']}" if b["seq"] is not None else "")
+                + (f" (id {b['entry_id']})" if b["entry_id"] is not None else "")
+                + f": {b['why']}"
                 for b in result["breaks"]
             ]
             return "\n".join(lines)
@@ -382,6 +468,8 @@ def _as_json(result: Any) -> Any:
         return result.data
     if isinstance(result, _Shown):
         return result.view.to_dict() | jsonable(result.council)
+    if isinstance(result, _Rendered):
+        return result.data
     if isinstance(result, NominationView | EntryView):
         return result.to_dict()
     if isinstance(result, list):
@@ -547,9 +635,26 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands = audit_parser.add_subparsers(
         dest="audit_command", required=True, parser_class=_Parser
     )
-    command(
+    sub = command(
         "verify", _verify, "recompute every hash chain; name the first broken entry", audit_commands
     )
+    sub.add_argument("--checkpoint", help="also prove the log extends this signed checkpoint")
+    sub.add_argument("--public-key", help="the auditor's trusted public key (PEM)")
+    sub = command("keygen", _keygen, "make the auditor's Ed25519 key pair", audit_commands)
+    sub.add_argument("--out", required=True, help="folder for the key files")
+    sub = command("checkpoint", _checkpoint, "sign a checkpoint of the log", audit_commands)
+    sub.add_argument("--key", required=True, help="the auditor's private key (PEM)")
+    sub.add_argument("--out", required=True, help="the checkpoint file to write")
+    sub = command(
+        "replay", _replay, "rebuild every nomination's state from its entries", audit_commands
+    )
+    sub.add_argument("--as-of", help="dd/mm/yyyy[ HH:MM], Vietnam time: states at that instant")
+    sub.add_argument("--campaign", help="only this campaign's nominations")
+    sub = command("export", _export, "export entries as jsonl, csv or xlsx", audit_commands)
+    sub.add_argument("--nomination", help="one nomination's entries")
+    sub.add_argument("--campaign", help="one campaign's entries")
+    sub.add_argument("--format", required=True, choices=["jsonl", "csv", "xlsx"])
+    sub.add_argument("--out", required=True, help="the file to write")
     return parser
 
 
@@ -594,7 +699,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(_as_json(result), ensure_ascii=False, indent=2))
     elif args.command != "demo":
         print(_render(result))
-    verify_failed = isinstance(result, Mapping) and result.get("ok") is False
+    data = result.data if isinstance(result, _Rendered) else result
+    verify_failed = isinstance(data, Mapping) and data.get("ok") is False
     return AUDIT_BROKEN if verify_failed else 0
 
 

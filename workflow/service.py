@@ -24,15 +24,20 @@ from states import Trigger
 from workflow import (
     audit,
     campaigns,
+    checkpoints,
     councils,
     decision_history,
     decisions,
     delegations,
     directory,
+    encoding,
+    export,
     nominations,
     public_comment,
     queries,
+    replaying,
     scores,
+    verifying,
     votes,
 )
 from workflow.clock import Clock, SystemClock
@@ -577,3 +582,67 @@ class Service:
         """The delegations `actor` named or received."""
         with self._read() as session:
             return delegations.list_for(session, directory.load_principal(session, actor))
+
+    # -- auditors: checkpoints, replay and export of the audit log ----------------------------
+
+    def verify_checkpoint(
+        self,
+        checkpoint: str,
+        public_key: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> audit.VerifyReport:
+        """Verify the log, and that it extends the checkpoint signed by the trusted key."""
+        statement = checkpoints.check_statement(checkpoints.load_checkpoint(checkpoint), public_key)
+        heads = {stream: int(head[0]) for stream, head in statement["heads"].items()}
+        watch = verifying.Watch(int(statement["count"]), heads)
+        with self._read() as session:
+            report = verifying.verify_log(session.connection(), progress, watch)
+        report.breaks += checkpoints.watch_breaks(
+            statement, report.entries, watch.merkle.root(), watch.seen
+        )
+        return report
+
+    def checkpoint(self, private_key: str, out: str) -> dict[str, Any]:
+        """Sign a statement of the log as it is now and write it to `out`."""
+        with self._read() as session:
+            statement = checkpoints.make_statement(session.connection(), self.clock.now())
+        signed = checkpoints.sign(statement, private_key)
+        path = checkpoints.write_checkpoint(signed, out)
+        log.info("audit.checkpoint", file=str(path), count=statement["count"])
+        return {
+            "file": str(path),
+            "count": statement["count"],
+            "root": statement["root"],
+            "at": statement["at"],
+            "key": signed["statement"]["key"],
+        }
+
+    def replay(
+        self,
+        as_of: datetime | None = None,
+        campaign: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> replaying.ReplayReport:
+        """Every nomination's state rebuilt from its entries alone (up to `as_of`)."""
+        with self._read() as session:
+            if campaign is not None:
+                campaigns.campaign_by_code(session, campaign)
+            until = None if as_of is None else encoding.at_text(as_of)
+            return replaying.replay_log(
+                session.connection(), as_of=until, campaign=campaign, progress=progress
+            )
+
+    def export_audit(
+        self,
+        out: str,
+        fmt: str,
+        *,
+        nomination: object = None,
+        campaign: str | None = None,
+    ) -> int:
+        """Write the entries of one nomination, one campaign or the whole log to `out`."""
+        number = None if nomination is None else _nomination_id(nomination)
+        with self._read() as session:
+            return export.export(
+                session.connection(), out, fmt, nomination=number, campaign=campaign
+            )

@@ -131,8 +131,9 @@ def test_verify_finds_a_deleted_tail_through_the_stored_version(
             {"s": f"nomination:{view.id}"},
         )
     report = world.verify()
-    assert [(b.stream, b.seq) for b in report.breaks] == [(f"nomination:{view.id}", None)]
+    assert [(b.stream, b.seq) for b in report.breaks] == [(f"nomination:{view.id}", 3)]
     assert "version 3" in report.breaks[0].why
+    assert "missing" in report.breaks[0].why
 
 
 def test_verify_finds_a_deleted_middle_entry(world: Service, engine: sa.Engine) -> None:

@@ -1,0 +1,267 @@
+"""Verify the audit log in one streaming pass: chains, sequences, replayed states, stored heads.
+
+Pass 1 reads every entry by id and keeps, per stream, the next expected sequence, the previous
+hash and the replayed dossier; the first entry that does not fit marks its stream broken. Each
+broken stream is then read again on its own, ordered by sequence, to say exactly what happened to
+its first bad entry:
+
+    edited     its content does not match its hash
+    inserted   an entry links to an entry that another already follows (a duplicate chain link),
+               or the stream has more entries than its stored version counts
+    missing    a gap in the sequence, or a previous-hash that links to no entry of the stream,
+               or fewer entries than its stored version counts
+    reordered  sequence and id disagree, or a previous-hash links to a later entry
+
+Last, each nomination's stored state, version and head hash (and each campaign's version and head
+hash) must be what its entries say. `Watch` lets a checkpoint ride along the same pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from workflow.audit import GENESIS, Actor, Break, VerifyReport, entry_fields, hash_fields
+from workflow.encoding import Row, at_text, row_hash
+from workflow.merkle import MerkleBuilder
+from workflow.replaying import Replayer
+from workflow.scanning import audit_rows, nomination_rows
+
+__all__ = ["Watch", "diagnose", "verify_log"]
+
+PROGRESS_EVERY = 100_000
+
+
+@dataclass
+class Watch:
+    """What a checkpoint asks of the pass: the root of the first `count` entries, and the hash
+    each stream now has at the sequence the checkpoint saw as its head."""
+
+    count: int
+    heads: dict[str, int]
+    merkle: MerkleBuilder = field(default_factory=MerkleBuilder)
+    seen: dict[str, str] = field(default_factory=dict)
+
+
+def _hash(row: Row, at: str) -> str:
+    if row[14] == 1:
+        return row_hash(row, at)
+    fields = entry_fields(
+        stream=row[1],
+        seq=row[2],
+        at=_parse_at(at),
+        actor=Actor(row[4], row[5], row[6], row[7]),
+        trigger=row[8],
+        from_state=row[9],
+        to_state=row[10],
+        reason=row[11],
+        payload=json.loads(row[12]),
+        definition_version=row[13],
+        prev_hash=row[15],
+    )
+    return hash_fields(fields, row[14])  # raises ValueError for an encoding this version lacks
+
+
+def _parse_at(at: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(at.replace("Z", "+00:00"))
+
+
+def _recomputed(row: Row) -> tuple[str | None, str | None]:
+    """The row's recomputed hash, or None and why it cannot be computed."""
+    try:
+        return _hash(row, at_text(row[3])), None
+    except (ValueError, TypeError) as exc:
+        return None, f"cannot be decoded: {exc}"
+
+
+def diagnose(rows: list[Row]) -> tuple[int, int, str] | None:
+    """The first bad entry of one stream's rows: (seq, id, why), or None if the chain holds."""
+    rows = sorted(rows, key=lambda row: (row[2], row[0]))
+    seq_of = {row[16]: row[2] for row in rows}
+    expected, prev, last_id = 1, GENESIS, 0
+    followed: dict[str, int] = {}
+    for row in rows:
+        entry_id, seq, prev_hash = row[0], row[2], row[15]
+        if seq < expected:
+            return seq, entry_id, f"a second entry {seq} (inserted)"
+        if seq > expected:
+            gap = f"{expected}" if seq == expected + 1 else f"{expected}–{seq - 1}"
+            return seq, entry_id, f"sequence jumps to {seq}: entry {gap} is missing (deleted)"
+        if prev_hash != prev:
+            linked = seq_of.get(prev_hash)
+            if linked is not None and linked >= seq:
+                why = f"its previous-hash links to entry {linked}, which comes after it (reordered)"
+            elif linked is not None and prev_hash in followed:
+                why = (
+                    f"its previous-hash links to entry {linked}, which entry "
+                    f"{followed[prev_hash]} already follows: a duplicate chain link (an entry was "
+                    "inserted)"
+                )
+            elif prev_hash == GENESIS and row[8] != "register":
+                why = "its previous-hash is the genesis hash in mid-stream (an entry was inserted)"
+            else:
+                why = (
+                    "its previous-hash links to no entry of the stream: the entry before it was "
+                    "deleted or replaced (missing)"
+                )
+            return seq, entry_id, why
+        if entry_id < last_id:
+            why = f"it has id {entry_id}, lower than entry {seq - 1}'s id {last_id} (reordered)"
+            return seq, entry_id, why
+        recomputed, undecodable = _recomputed(row)
+        if undecodable is not None:
+            return seq, entry_id, undecodable
+        if recomputed != row[16]:
+            return seq, entry_id, "its content does not match its hash (edited)"
+        followed[prev_hash] = seq
+        expected, prev, last_id = seq + 1, row[16], entry_id
+    return None
+
+
+def _replayed(stream: str, rows: list[Row]) -> list[Any]:
+    """The pass's state of a stream whose chain holds, from its rows."""
+    replayer = Replayer() if stream.startswith("nomination:") else None
+    state: list[Any] = [1, GENESIS, 0, replayer, False]
+    for row in sorted(rows, key=lambda row: (row[2], row[0])):
+        state[0], state[1], state[2] = row[2] + 1, row[16], row[0]
+        if replayer is not None:
+            replayer.apply(row[2], row[8], row[9], row[10], row[12])
+    return state
+
+
+def _head_break(
+    stream: str, seq: int, head: str, version: int, last_hash: str, what: str
+) -> Break | None:
+    if seq == version and head == last_hash:
+        return None
+    if seq > version:
+        return Break(
+            stream,
+            version + 1,
+            None,
+            f"the stream has {seq} entries but the {what} is stored at version {version}: "
+            f"entry {version + 1} and later were inserted (or the {what} row was edited)",
+        )
+    if seq < version:
+        return Break(
+            stream,
+            seq + 1,
+            None,
+            f"the {what} is stored at version {version} but its stream ends at entry {seq}: "
+            f"entry {seq + 1} and later are missing (deleted)",
+        )
+    return Break(
+        stream,
+        seq,
+        None,
+        f"the {what}'s stored head hash is not the hash of its entry {seq} "
+        f"(the entry was replaced or the {what} row edited)",
+    )
+
+
+def verify_log(
+    connection: Connection,
+    progress: Callable[[int], None] | None = None,
+    watch: Watch | None = None,
+) -> VerifyReport:
+    report = VerifyReport()
+    # per stream: [next seq, previous hash, last id, replayer or None, broken]
+    streams: dict[str, list[Any]] = {}
+    broken: list[str] = []
+    next_progress = PROGRESS_EVERY
+    get = streams.get
+    for batch in audit_rows(connection):
+        for row in batch:
+            stream = row[1]
+            state = get(stream)
+            if state is None:
+                replayer = Replayer() if stream.startswith("nomination:") else None
+                state = streams[stream] = [1, GENESIS, 0, replayer, False]
+            if watch is not None:
+                if watch.merkle.size < watch.count:
+                    watch.merkle.add_entry(row[16])
+                if watch.heads.get(stream) == row[2]:
+                    watch.seen[stream] = row[16]
+            if state[4]:
+                continue
+            at = row[3]
+            at = f"{at[:10]}T{at[11:]}Z" if type(at) is str and len(at) == 26 else at_text(at)
+            if (
+                row[2] != state[0]
+                or row[15] != state[1]
+                or (row_hash(row, at) if row[14] == 1 else _recomputed(row)[0]) != row[16]
+            ):
+                state[4] = True
+                broken.append(stream)
+                continue
+            state[0], state[1], state[2] = row[2] + 1, row[16], row[0]
+            if state[3] is not None:
+                state[3].apply(row[2], row[8], row[9], row[10], row[12])
+        report.entries += len(batch)
+        if progress is not None and report.entries >= next_progress:
+            progress(report.entries)
+            next_progress += PROGRESS_EVERY
+    report.streams = len(streams)
+    for stream in broken:
+        rows = [row for batch in audit_rows(connection, stream=stream) for row in batch]
+        found = diagnose(rows)
+        if found is None:  # the fast encoder's doubt, cleared by the reference: replay it whole
+            streams[stream] = _replayed(stream, rows)
+            continue
+        seq, entry_id, why = found
+        report.breaks.append(Break(stream, seq, entry_id, why))
+    _check_stored(connection, streams, report)
+    return report
+
+
+def _check_stored(
+    connection: Connection, streams: dict[str, list[Any]], report: VerifyReport
+) -> None:
+    known: set[str] = set()
+    for batch in nomination_rows(connection):
+        for nomination, _code, stored, version, last_hash in batch:
+            key = f"nomination:{nomination}"
+            known.add(key)
+            state = streams.get(key, [1, GENESIS, 0, Replayer(), False])
+            if state[4]:
+                continue
+            found = _head_break(key, state[0] - 1, state[1], version, last_hash, "nomination")
+            replayer: Replayer = state[3]
+            if found is None and replayer.problem is not None:
+                found = Break(
+                    key,
+                    replayer.problem_seq,
+                    None,
+                    f"does not follow the state model: {replayer.problem}",
+                )
+            if found is None and replayer.state != stored:
+                found = Break(
+                    key,
+                    None,
+                    None,
+                    f"stored as '{stored}' but its entries replay to '{replayer.state}' "
+                    "(the nomination row was edited)",
+                )
+            if found is not None:
+                report.breaks.append(found)
+    for campaign, version, last_hash in connection.exec_driver_sql(
+        "SELECT id, version, last_hash FROM campaigns ORDER BY id"
+    ):
+        key = f"campaign:{campaign}"
+        known.add(key)
+        state = streams.get(key, [1, GENESIS, 0, None, False])
+        if not state[4]:
+            found = _head_break(key, state[0] - 1, state[1], version, last_hash, "campaign")
+            if found is not None:
+                report.breaks.append(found)
+    for key, state in streams.items():
+        if key not in known and not state[4]:
+            report.breaks.append(
+                Break(key, 1, None, "the stream has entries but its object is not stored (deleted)")
+            )
