@@ -220,6 +220,10 @@ def verify_log(
     return report
 
 
+#: Streams, besides nominations', whose object row keeps its version and head hash: kind → table.
+HEADED_STREAMS = {"campaign": "campaigns", "delegation": "delegations"}
+
+
 def _check_stored(
     connection: Connection, streams: dict[str, list[Any]], report: VerifyReport
 ) -> None:
@@ -250,16 +254,17 @@ def _check_stored(
                 )
             if found is not None:
                 report.breaks.append(found)
-    for campaign, version, last_hash in connection.exec_driver_sql(
-        "SELECT id, version, last_hash FROM campaigns ORDER BY id"
-    ):
-        key = f"campaign:{campaign}"
-        known.add(key)
-        state = streams.get(key, [1, GENESIS, 0, None, False])
-        if not state[4]:
-            found = _head_break(key, state[0] - 1, state[1], version, last_hash, "campaign")
-            if found is not None:
-                report.breaks.append(found)
+    for kind, table in HEADED_STREAMS.items():
+        for object_id, version, last_hash in connection.exec_driver_sql(
+            f"SELECT id, version, last_hash FROM {table} ORDER BY id"
+        ):
+            key = f"{kind}:{object_id}"
+            known.add(key)
+            state = streams.get(key, [1, GENESIS, 0, None, False])
+            if not state[4]:
+                found = _head_break(key, state[0] - 1, state[1], version, last_hash, kind)
+                if found is not None:
+                    report.breaks.append(found)
     for key, state in streams.items():
         if key not in known and not state[4]:
             report.breaks.append(
