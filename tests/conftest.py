@@ -183,6 +183,7 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "nominations",
         "audit_log",
         "outbox",
+        "person_channels",
     ]
     with engine.connect() as connection:
         return {
