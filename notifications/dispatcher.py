@@ -114,13 +114,16 @@ class Dispatcher:
         return tally
 
     def drain(self, stop: threading.Event | None = None) -> Tally:
-        """Batches until nothing is due now (or `stop` is set)."""
+        """Batches until nothing is due now (or `stop` is set); then channels' connections close."""
         total = Tally()
-        while stop is None or not stop.is_set():
-            tally = self.run_once()
-            total.add(tally)
-            if tally.claimed == 0:
-                break
+        try:
+            while stop is None or not stop.is_set():
+                tally = self.run_once()
+                total.add(tally)
+                if tally.claimed == 0:
+                    break
+        finally:
+            self.close()
         return total
 
     def run(self, stop: threading.Event, poll: float = 5.0) -> Tally:
