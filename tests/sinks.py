@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,6 +93,10 @@ class WebhookSink:
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.hang_on: int | None = None
+        #: Seconds each request takes; keys being received now; keys received while in flight.
+        self.delay = 0.0
+        self.inflight: set[str] = set()
+        self.overlaps: list[str] = []
         self.hung = threading.Event()
         self.release = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -108,15 +113,27 @@ class WebhookSink:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                key = headers.get("x-thidua-idempotency-key", "")
                 with sink.lock:
                     sink.received.append(Received(self.path, headers, body))
                     count = len(sink.received)
-                if sink.hang_on is not None and count == sink.hang_on:
-                    sink.hung.set()
-                    sink.release.wait(30)
-                self.send_response(sink.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                    if key in sink.inflight:
+                        sink.overlaps.append(key)
+                    sink.inflight.add(key)
+                try:
+                    if sink.hang_on is not None and count == sink.hang_on:
+                        sink.hung.set()
+                        sink.release.wait(30)
+                    elif sink.delay:
+                        time.sleep(sink.delay)
+                    self.send_response(sink.status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender was killed while we waited
+                finally:
+                    with sink.lock:
+                        sink.inflight.discard(key)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
