@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from notifications import NotificationSettings
-from tests.sinks import WEBHOOK_SECRET, WebhookSink
+from tests.sinks import WEBHOOK_SECRET, WebhookSink, free_port
 from workflow.clock import FixedClock
 from workflow.db import make_engine, migrate
 from workflow.dispatch import build_dispatcher
@@ -165,3 +165,43 @@ def test_sigterm_stops_the_dispatcher_cleanly(
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert json.loads(out)["delivered"] == 5
+
+
+def thidua(db_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workflow.cli", *args, "--db", db_url, "--json"],
+        env={**os.environ, "THIDUA_LOG_LEVEL": "warning", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_commands_list_park_and_retry_notifications(
+    tmp_path: os.PathLike[str], webhook: WebhookSink
+) -> None:
+    url = f"sqlite:///{tmp_path}/thidua.sqlite3"
+    assert thidua(url, "demo").returncode == 0
+    chosen = thidua(url, "person", "channel", "chutich.q12", "webhook", "--address", webhook.url())
+    assert json.loads(chosen.stdout) == {
+        "person": "chutich.q12",
+        "channel": "webhook",
+        "address": webhook.url(),
+        "enabled": True,
+    }
+    pending = json.loads(thidua(url, "notifications", "--state", "pending").stdout)
+    assert {m["event"] for m in pending} == {"awaiting_review", "returned", "awarded"}
+    down = {"THIDUA_SMTP_PORT": str(free_port()), "THIDUA_NOTIFY_MAX_ATTEMPTS": "1"}
+    secret = {"THIDUA_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    tally = json.loads(thidua(url, "dispatch", "--once", **down, **secret).stdout)
+    to_q12 = sum(m["recipient"] == "chutich.q12" for m in pending)
+    assert tally["by_channel"] == {"webhook": to_q12} and len(webhook.received) == to_q12
+    parked = json.loads(thidua(url, "notifications", "--state", "parked").stdout)
+    assert len(parked) == tally["parked"] == len(pending) - to_q12
+    assert all(m["channel"] == "email" and "SMTP" in m["last_error"] for m in parked)
+    retried = thidua(url, "notifications", "retry", str(parked[0]["id"]))
+    assert json.loads(retried.stdout)["state"] == "pending"
+    again = thidua(url, "notifications", "retry", str(parked[0]["id"]))
+    assert again.returncode == 5 and "not parked" in again.stderr
+    assert thidua(url, "notifications", "retry", "999").returncode == 4
