@@ -10,22 +10,28 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.charset import BASE64, QP, Charset
+from email.header import Header
+from email.message import Message as EmailMessage
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
+from email.utils import format_datetime, formataddr
+from typing import cast
 
 from notifications.config import NotificationSettings
 from notifications.errors import DeliveryError
 from notifications.messages import Message, Rendered
 
-__all__ = ["IDEMPOTENCY_HEADER", "WIRE", "SmtpChannel", "build_email", "message_id"]
+__all__ = ["IDEMPOTENCY_HEADER", "SmtpChannel", "build_email", "message_id"]
 
 IDEMPOTENCY_HEADER = "X-Thidua-Idempotency-Key"
-#: How an e-mail goes on the wire. Headers are not folded at 78 characters: the standard library
-#: drops the space between two RFC 2047 encoded words where it folds ("xét duyệt" arrives as
-#: "xétduyệt"); 998 is RFC 5322's hard limit. The body is quoted-printable, wrapped at 76.
-WIRE = SMTP.clone(max_line_length=998)
+#: UTF-8 bodies in quoted-printable; headers as RFC 2047 encoded words.
+_UTF8 = Charset("utf-8")
+_UTF8.header_encoding = BASE64
+_UTF8.body_encoding = QP
+#: On the wire: CRLF line ends.
+_WIRE = compat32.clone(linesep="\r\n")
+_SENDER_NAME = "Thi đua – Khen thưởng"
 
 
 def message_id(key: str, sender: str) -> str:
@@ -34,27 +40,33 @@ def message_id(key: str, sender: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
+def _named(name: str | None, address: str) -> str:
+    return formataddr((str(Header(name, _UTF8)), address)) if name else address
+
+
 def build_email(message: Message, rendered: Rendered, sender: str) -> EmailMessage:
-    """The e-mail: subject RFC 2047-encoded when not ASCII, body UTF-8 (quoted-printable)."""
+    """The e-mail: subject and names RFC 2047-encoded, body UTF-8 quoted-printable.
+
+    Built with `email.mime` (the compat32 API) rather than `EmailMessage`: its `Header` keeps the
+    spaces inside the encoded words, where the newer folder drops the space between two encoded
+    words at a fold ("xét duyệt" arrived as "xétduyệt"), and it is several times faster.
+    """
     if not message.address:
         raise DeliveryError(
             f"message {message.id} ({message.key}) has no e-mail address for recipient "
             f"{message.recipient_name or message.recipient_id}",
             permanent=True,
         )
-    mail = EmailMessage(policy=SMTP)
-    mail["Subject"] = rendered.subject
-    mail["From"] = Address("Thi đua – Khen thưởng", addr_spec=sender)
-    mail["To"] = (
-        Address(message.recipient_name, addr_spec=message.address)
-        if message.recipient_name
-        else message.address
-    )
+    mail = MIMENonMultipart("text", "plain")
+    mail.set_payload(rendered.body, _UTF8)
+    # A Header is a valid header value (typeshed says str only).
+    mail["Subject"] = cast(str, Header(rendered.subject, _UTF8))
+    mail["From"] = _named(_SENDER_NAME, sender)
+    mail["To"] = _named(message.recipient_name, message.address)
     mail["Date"] = format_datetime(message.created_at)
     mail["Message-ID"] = message_id(message.key, sender)
     mail[IDEMPOTENCY_HEADER] = message.key
     mail["X-Thidua-Event"] = message.event
-    mail.set_content(rendered.body, charset="utf-8", cte="quoted-printable")
     return mail
 
 
@@ -87,7 +99,7 @@ class SmtpChannel:
             if self._connection is None:
                 self._connection = self._connect()
             self._connection.sendmail(
-                self.settings.smtp_from, [message.address or ""], mail.as_bytes(policy=WIRE)
+                self.settings.smtp_from, [message.address or ""], mail.as_bytes(policy=_WIRE)
             )
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
