@@ -39,6 +39,7 @@ class Tally:
     delivered: int = 0
     retried: int = 0
     parked: int = 0
+    released: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Tally) -> None:
@@ -46,6 +47,7 @@ class Tally:
         self.delivered += other.delivered
         self.retried += other.retried
         self.parked += other.parked
+        self.released += other.released
         for name, count in other.by_channel.items():
             self.by_channel[name] = self.by_channel.get(name, 0) + count
 
@@ -96,10 +98,22 @@ class Dispatcher:
         return Outcome(message, delivered=True)
 
     def run_once(self) -> Tally:
-        """Claim one batch, deliver it, settle it."""
-        messages = self.store.claim(self.now(), self.batch, self.lease, self.worker)
+        """Claim one batch, deliver it, settle it.
+
+        Messages not yet attempted when four fifths of the lease have gone are given back
+        unattempted, so no other dispatcher can claim a message this one is still sending.
+        """
+        claimed_at = self.now()
+        messages = self.store.claim(claimed_at, self.batch, self.lease, self.worker)
         tally = Tally(claimed=len(messages))
-        outcomes = [self.attempt(message) for message in messages]
+        last_start = claimed_at + self.lease * 0.8
+        outcomes: list[Outcome] = []
+        for message in messages:
+            now = self.now()
+            if now >= last_start:
+                outcomes.append(Outcome(message, delivered=False, retry_at=now, released=True))
+            else:
+                outcomes.append(self.attempt(message))
         if outcomes:
             self.store.settle(outcomes, self.now())
         for outcome in outcomes:
@@ -109,6 +123,8 @@ class Dispatcher:
                 tally.by_channel[name] = tally.by_channel.get(name, 0) + 1
             elif outcome.parked:
                 tally.parked += 1
+            elif outcome.released:
+                tally.released += 1
             else:
                 tally.retried += 1
         return tally

@@ -48,12 +48,17 @@ class Rendered:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one attempt ended: delivered, to retry at `retry_at`, or parked (neither)."""
+    """How one attempt ended: delivered, to retry at `retry_at`, or parked (neither).
+
+    `released`: not attempted at all (the dispatcher's lease was running out); the store gives
+    the message back, due at `retry_at`, without counting the attempt.
+    """
 
     message: Message
     delivered: bool
     retry_at: datetime | None = None
     error: str | None = None
+    released: bool = False
 
     @property
     def parked(self) -> bool:

@@ -274,6 +274,7 @@ def _dispatch(service: Service, args: argparse.Namespace) -> dict[str, Any]:
         "delivered": tally.delivered,
         "retried": tally.retried,
         "parked": tally.parked,
+        "released": tally.released,
         "by_channel": tally.by_channel,
     }
 

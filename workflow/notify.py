@@ -120,4 +120,5 @@ def on_transition(
             now=now,
             nomination_id=nomination.id,
             campaign_id=campaign.id,
+            fresh=True,
         )

@@ -36,13 +36,18 @@ def enqueue(
     nomination_id: int | None = None,
     campaign_id: int | None = None,
     channel: str | None = None,
+    fresh: bool = False,
 ) -> OutboxMessage | None:
     """Add one message to the outbox, or nothing when a message with `key` is already there.
 
     Returns the new message, or None when the key was taken (by an earlier sweep or command).
+    `fresh`: the caller knows the key is new (it holds the version of the change that causes
+    it), so the database is not asked; a taken key then fails the command at commit.
     """
     written: set[str] = session.info.setdefault(_KEYS, set())
-    if key in written or session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
+    if key in written or (
+        not fresh and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
+    ):
         return None
     message = OutboxMessage(
         key=key,

@@ -138,8 +138,9 @@ class SqlStore:
         retried = [
             {"b_id": o.message.id, "b_next": o.retry_at, "b_error": o.error}
             for o in outcomes
-            if o.retry_at is not None and not o.delivered
+            if o.retry_at is not None and not o.delivered and not o.released
         ]
+        released = [{"b_id": o.message.id, "b_next": o.retry_at} for o in outcomes if o.released]
         parked = [{"b_id": o.message.id, "b_error": o.error} for o in outcomes if o.parked]
         table = cast(Table, OutboxMessage.__table__)
         with Session(self.engine) as session, session.begin():
@@ -160,6 +161,18 @@ class SqlStore:
                         claimed_by=None,
                     ),
                     retried,
+                )
+            if released:
+                session.connection().execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"), table.c.delivered_at.is_(None))
+                    .values(
+                        next_attempt_at=bindparam("b_next"),
+                        attempts=table.c.attempts - 1,
+                        claimed_until=None,
+                        claimed_by=None,
+                    ),
+                    released,
                 )
             if parked:
                 session.connection().execute(

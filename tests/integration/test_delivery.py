@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from notifications import Dispatcher, NotificationSettings, Renderer
+from notifications import Dispatcher, NotificationSettings, Outcome, Renderer
 from tests.integration.helpers import reported_ward
 from tests.sinks import WEBHOOK_SECRET, SmtpSink, WebhookSink
 from workflow.clock import FixedClock
@@ -240,3 +240,26 @@ def test_a_lease_keeps_a_claimed_message_from_others_until_it_runs_out(
     again = store.claim(clock.now(), 10, timedelta(minutes=5), "live-worker")
     assert sorted(m.key for m in again) == sorted(m.key for m in claimed)
     assert {m.attempts for m in again} == {2}
+
+
+def test_a_message_given_back_unattempted_keeps_its_attempts(
+    world: Service, engine: sa.Engine, clock: FixedClock
+) -> None:
+    world.set_channel("chutich.thanhxuan", "log")
+    world.set_channel("da.nang", "log")
+    reported_ward(world)
+    store = SqlStore(engine)
+    (first, second) = store.claim(clock.now(), 10, timedelta(minutes=5), "w")
+    store.settle(
+        [
+            Outcome(first, delivered=True),
+            Outcome(second, delivered=False, retry_at=clock.now(), released=True),
+        ],
+        clock.now(),
+    )
+    by_key = {r.key: r for r in rows(engine)}
+    assert by_key[first.key].delivered_at == clock.now()
+    given_back = by_key[second.key]
+    assert (given_back.attempts, given_back.claimed_by, given_back.delivered_at) == (0, None, None)
+    (again,) = store.claim(clock.now(), 10, timedelta(minutes=5), "w2")
+    assert (again.key, again.attempts) == (second.key, 1)

@@ -218,3 +218,22 @@ def test_delivered_messages_are_settled_and_channels_closed_after_a_drain() -> N
     assert channel.sent == ["a", "b"]
     assert [o.delivered for o in store.settled] == [True, True]
     assert channel.closed == 1
+
+
+def test_messages_not_started_before_the_lease_runs_low_are_given_back_unattempted() -> None:
+    """Each message takes 3 minutes of a 10-minute lease: the third would start at minute 9,
+    past four fifths of the lease, so it and the fourth go back."""
+    ticks = iter(NOW + timedelta(minutes=3 * i) for i in range(100))
+    channel = FlakyChannel(None)
+    store = RecordingStore([message(id=i, key=f"k{i}") for i in range(4)])
+    tally = Dispatcher(
+        store,
+        {"email": channel},
+        Renderer("http://x"),
+        now=lambda: next(ticks),
+        lease=timedelta(minutes=10),
+    ).run_once()
+    assert channel.sent == ["k0", "k1"]
+    assert (tally.delivered, tally.released) == (2, 2)
+    assert [o.released for o in store.settled] == [False, False, True, True]
+    assert store.settled[-1].retry_at is not None and not store.settled[-1].parked
