@@ -195,6 +195,7 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "council_members",
         "council_votes",
         "delegations",
+        "person_channels",
     ]
     with engine.connect() as connection:
         return {

@@ -19,12 +19,14 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from notifications import CHANNELS
 from workflow import checkpoints, demo, rounds_cli
 from workflow.campaigns import AREAS, NOMINEE_KINDS, CampaignSpec
 from workflow.db import ensure_schema, make_engine
 from workflow.directory import ROLES, vietnam_units
 from workflow.errors import InvalidInput, Refused, WorkflowError, exit_code
 from workflow.logs import configure_logging
+from workflow.outbox import STATES as OUTBOX_STATES
 from workflow.service import Service
 from workflow.settings import Settings
 from workflow.timeutil import format_local, parse_instant
@@ -388,6 +390,51 @@ def _render_council(status: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# -- notifications ------------------------------------------------------------------------------
+
+
+def _person_channel(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    return service.set_channel(args.username, args.channel, args.address, not args.off)
+
+
+def _person_channels(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.channels(args.username)
+
+
+def _notifications(service: Service, args: argparse.Namespace) -> Any:
+    if getattr(args, "notifications_command", None) == "retry":
+        return service.retry_notification(args.id)
+    return service.notifications(args.state, args.limit, args.offset)
+
+
+def _dispatch(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    import signal
+    import threading
+
+    from workflow.dispatch import build_dispatcher
+
+    settings = Settings.from_env(os.environ).notifications
+    dispatcher = build_dispatcher(service.engine, settings, service.clock)
+    if args.once:
+        try:
+            tally = dispatcher.drain()
+        finally:
+            dispatcher.close()
+    else:
+        stop = threading.Event()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: stop.set())
+        tally = dispatcher.run(stop, settings.poll)
+    return {
+        "claimed": tally.claimed,
+        "delivered": tally.delivered,
+        "retried": tally.retried,
+        "parked": tally.parked,
+        "released": tally.released,
+        "by_channel": tally.by_channel,
+    }
+
+
 # -- rendering ----------------------------------------------------------------------------------
 
 
@@ -655,6 +702,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--campaign", help="one campaign's entries")
     sub.add_argument("--format", required=True, choices=["jsonl", "csv", "xlsx"])
     sub.add_argument("--out", required=True, help="the file to write")
+
+    # notifications
+    sub = command(
+        "channel", _person_channel, "choose a notification channel of a person", person_commands
+    )
+    sub.add_argument("username")
+    sub.add_argument("channel", choices=CHANNELS)
+    sub.add_argument("--address", help="e-mail address or webhook URL")
+    sub.add_argument("--off", action="store_true", help="switch this channel off")
+    sub = command(
+        "channels", _person_channels, "where a person's notifications go", person_commands
+    )
+    sub.add_argument("username")
+    sub = command("notifications", _notifications, "list notifications; retry a parked one")
+    sub.add_argument("--state", choices=OUTBOX_STATES)
+    sub.add_argument("--limit", type=int, default=100)
+    sub.add_argument("--offset", type=int, default=0)
+    retry = sub.add_subparsers(dest="notifications_command", parser_class=_Parser)
+    command("retry", _notifications, "requeue a parked notification", retry).add_argument("id")
+    sub = command("dispatch", _dispatch, "deliver notifications in the foreground (SIGTERM stops)")
+    sub.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     return parser
 
 

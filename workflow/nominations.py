@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import states
 from states import DEFINITION_VERSION, Dossier, RuleViolation, State, Trigger
-from workflow import audit, councils, delegations, round_rules
+from workflow import audit, councils, delegations, notify, round_rules
 from workflow.campaigns import AREAS, NOMINEE_KINDS
 from workflow.directory import Grant, Principal, covers, load_principal, unit_by_code
 from workflow.errors import (
@@ -153,6 +153,9 @@ def change(
         reason=reason,
         payload=payload,
         definition_version=nomination.definition_version,
+    )
+    notify.on_transition(
+        session, nomination, trigger, from_state, dossier.state, actor, now, reason
     )
 
 

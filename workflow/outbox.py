@@ -1,7 +1,9 @@
 """Writing notifications into the outbox, inside the transaction of the change that causes them.
 
 A rolled-back command leaves no message; a committed one leaves each message exactly once, since
-the idempotency key is unique. Delivery is the dispatcher's work (`notifications`).
+the idempotency key is unique. Delivery is the dispatcher's work (`notifications`, with the store
+in `workflow.outbox_store`). A message written with channel None is fanned out to its recipient's
+channels when the dispatcher claims it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.tables import OutboxMessage
+from workflow.errors import InvalidInput, InvalidTransition, NotFound
+from workflow.tables import OutboxMessage, Person
 
-__all__ = ["enqueue"]
+__all__ = ["STATES", "enqueue", "list_messages", "requeue"]
+
+#: The states `thidua notifications --state` lists.
+STATES = ("pending", "delivered", "parked")
+_KEYS = "thidua.outbox_keys"
 
 
 def enqueue(
@@ -29,17 +36,17 @@ def enqueue(
     nomination_id: int | None = None,
     campaign_id: int | None = None,
     channel: str | None = None,
+    fresh: bool = False,
 ) -> OutboxMessage | None:
     """Add one message to the outbox, or nothing when a message with `key` is already there.
 
     Returns the new message, or None when the key was taken (by an earlier sweep or command).
+    `fresh`: the caller knows the key is new (it holds the version of the change that causes
+    it), so the database is not asked; a taken key then fails the command at commit.
     """
-    pending = next(
-        (obj for obj in session.new if isinstance(obj, OutboxMessage) and obj.key == key),
-        None,
-    )
-    if pending is not None or session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.key == key)
+    written: set[str] = session.info.setdefault(_KEYS, set())
+    if key in written or (
+        not fresh and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
     ):
         return None
     message = OutboxMessage(
@@ -56,4 +63,71 @@ def enqueue(
         attempts=0,
     )
     session.add(message)
+    written.add(key)
     return message
+
+
+def _state(row: OutboxMessage) -> str:
+    if row.delivered_at is not None:
+        return "delivered"
+    return "parked" if row.parked_at is not None else "pending"
+
+
+def list_messages(
+    session: Session, state: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Messages, newest first; `state` one of STATES. Fanned-out originals are left out."""
+    query = (
+        select(OutboxMessage, Person.username)
+        .outerjoin(Person, OutboxMessage.recipient_id == Person.id)
+        .where(OutboxMessage.channel.is_distinct_from("*"))
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if state is not None:
+        if state not in STATES:
+            raise InvalidInput(f"state '{state}' is not one of {', '.join(STATES)}")
+        if state == "delivered":
+            query = query.where(OutboxMessage.delivered_at.is_not(None))
+        elif state == "parked":
+            query = query.where(OutboxMessage.parked_at.is_not(None))
+        else:
+            query = query.where(
+                OutboxMessage.delivered_at.is_(None), OutboxMessage.parked_at.is_(None)
+            )
+    return [
+        {
+            "id": row.id,
+            "key": row.key,
+            "event": row.event,
+            "recipient": username,
+            "channel": row.channel,
+            "address": row.address,
+            "state": _state(row),
+            "attempts": row.attempts,
+            "created_at": row.created_at,
+            "next_attempt_at": row.next_attempt_at,
+            "delivered_at": row.delivered_at,
+            "parked_at": row.parked_at,
+            "last_error": row.last_error,
+        }
+        for row, username in session.execute(query)
+    ]
+
+
+def requeue(session: Session, message_id: int, now: datetime) -> OutboxMessage:
+    """Put a parked message back in the queue, due now, with its attempts counted afresh."""
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound(f"no notification with id {message_id}")
+    if row.parked_at is None:
+        raise InvalidTransition(
+            f"notification {message_id} is {_state(row)}, not parked; only a parked one is retried"
+        )
+    row.parked_at = None
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.claimed_until = None
+    row.claimed_by = None
+    return row

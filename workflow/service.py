@@ -33,6 +33,8 @@ from workflow import (
     encoding,
     export,
     nominations,
+    outbox,
+    person_channels,
     public_comment,
     queries,
     replaying,
@@ -166,6 +168,7 @@ class Service:
             raise InvalidInput("creating campaigns needs the acting admin (--as)")
         with self._write("load", actor=actor) as session:
             counts = directory.load_directory(session, data)
+            person_channels.load_channels(session, data)
             if specs and actor is not None:
                 principal = directory.load_principal(session, actor)
                 for spec in specs:
@@ -646,3 +649,40 @@ class Service:
             return export.export(
                 session.connection(), out, fmt, nomination=number, campaign=campaign
             )
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def set_channel(
+        self, username: str, channel: str, address: str | None = None, enabled: bool = True
+    ) -> dict[str, Any]:
+        """Choose, change or switch off one of a person's notification channels."""
+        with self._write("set_channel", person=username, channel=channel) as session:
+            row = person_channels.set_channel(session, username, channel, address, enabled)
+            return {
+                "person": username,
+                "channel": row.channel,
+                "address": row.address,
+                "enabled": row.enabled,
+            }
+
+    def channels(self, username: str) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return person_channels.channels_of(session, username)
+
+    def notifications(
+        self, state: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return outbox.list_messages(session, state, limit, offset)
+
+    def retry_notification(self, message_id: object) -> dict[str, Any]:
+        """Requeue a parked notification: due now, its attempts counted afresh."""
+        try:
+            number = _nomination_id(message_id)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"notification id '{message_id}' is not a positive whole number"
+            ) from exc
+        with self._write("retry_notification", notification=number) as session:
+            row = outbox.requeue(session, number, self.clock.now())
+            return {"id": row.id, "key": row.key, "state": "pending"}

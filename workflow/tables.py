@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -34,6 +35,7 @@ __all__ = [
     "Nomination",
     "OutboxMessage",
     "Person",
+    "PersonChannel",
     "RoleGrant",
     "Unit",
     "UtcDateTime",
@@ -224,6 +226,11 @@ class OutboxMessage(Base):
     delivered_at: Mapped[datetime | None]
     parked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: E-mail address or webhook URL, fixed when a message is fanned out to its channels.
+    address: Mapped[str | None] = mapped_column(String(500))
+    #: The lease of the dispatcher that claimed it: until then no other dispatcher takes it.
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 # -- councils and delegation ----------------------------------------------------------------------
@@ -305,3 +312,18 @@ class Delegation(Base):
     version: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
     unit: Mapped[Unit | None] = relationship(lazy="raise")
+
+
+class PersonChannel(Base):
+    """A channel a person chose to hear notifications on (none chosen: e-mail to their address)."""
+
+    __tablename__ = "person_channels"
+    __table_args__ = (UniqueConstraint("person_id", "channel", name="uq_person_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    #: "email", "webhook" or "log".
+    channel: Mapped[str] = mapped_column(String(16))
+    #: E-mail address or webhook URL; None for the log, or e-mail to the person's address.
+    address: Mapped[str | None] = mapped_column(String(500))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)

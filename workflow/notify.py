@@ -1,0 +1,124 @@
+"""Who hears what when a nomination changes state (DESIGN §7).
+
+| event | when | who |
+| --- | --- | --- |
+| awaiting_review | report, resubmit, an approve to a next level | the level's approvers |
+| returned | return | the proposer |
+| rejected | reject | the proposer |
+| awarded | award | the proposer |
+| expired | expire (the report deadline passed) | the proposer |
+
+A level's approvers: the people holding the approver role over the unit at the level the nomination
+now awaits that covers its unit (the actor left out).
+The deadline sweep writes "overdue", "escalated" and "reminder" itself. Called once, from
+`nominations.change()`, so every transition notifies in its own transaction: a rolled-back
+command leaves no message. Messages are written without a channel and fanned out to the
+recipient's channels by the dispatcher (see `workflow.outbox_store`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import literal, select
+from sqlalchemy.orm import Session
+
+from workflow import audit, outbox
+from workflow.tables import Campaign, Nomination, RoleGrant, Unit
+
+__all__ = ["approvers_at", "nomination_payload", "on_transition"]
+
+#: State reached → event told to the proposer.
+_TO_PROPOSER = {
+    "returned": "returned",
+    "rejected": "rejected",
+    "awarded": "awarded",
+    "expired": "expired",
+}
+#: Triggers after which a nomination waiting at a new level is announced to that level.
+_REACHES_LEVEL = frozenset({"report", "approve", "resubmit"})
+
+
+def approvers_at(session: Session, unit: Unit, level: str) -> list[int]:
+    """The people holding the approver role over a unit at `level` that covers `unit`."""
+    rows = session.scalars(
+        select(RoleGrant.person_id)
+        .join(Unit, RoleGrant.unit_id == Unit.id)
+        .where(
+            RoleGrant.role == "approver",
+            Unit.level == level,
+            literal(unit.path).startswith(Unit.path),
+        )
+        .order_by(RoleGrant.person_id)
+        .distinct()
+    )
+    return list(rows)
+
+
+def nomination_payload(nomination: Nomination, campaign: Campaign, **extra: Any) -> dict[str, Any]:
+    """The payload every nomination event carries (the contract the templates read)."""
+    payload: dict[str, Any] = {
+        "nomination_id": nomination.id,
+        "title": nomination.title,
+        "nominee_name": nomination.nominee_name,
+        "campaign_code": campaign.code,
+        "campaign_name": campaign.name,
+        "state": nomination.state,
+    }
+    payload.update({key: value for key, value in extra.items() if value is not None})
+    return payload
+
+
+def on_transition(
+    session: Session,
+    nomination: Nomination,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: audit.Actor,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    """Write the messages this transition causes into the outbox (same transaction)."""
+    if from_state == to_state:
+        return
+    event: str | None = None
+    recipients: list[int] = []
+    level: str | None = None
+    if to_state in _TO_PROPOSER:
+        event = _TO_PROPOSER[to_state]
+        recipients = [nomination.proposer_id]
+        level = nomination.returned_level if event == "returned" else None
+    elif trigger in _REACHES_LEVEL and nomination.awaiting:
+        event = "awaiting_review"
+        level = nomination.awaiting
+        unit = session.get(Unit, nomination.unit_id)
+        if unit is not None:
+            recipients = [p for p in approvers_at(session, unit, level) if p != actor.id]
+    if event is None or not recipients:
+        return
+    campaign = session.get(Campaign, nomination.campaign_id)
+    if campaign is None:
+        return
+    extra: dict[str, Any] = {"level": level, "reason": reason}
+    if event == "awarded":
+        extra.update(
+            award_form=nomination.award_form,
+            award_number=nomination.award_number,
+            award_date=f"{nomination.award_date:%d/%m/%Y}" if nomination.award_date else None,
+        )
+    payload = nomination_payload(nomination, campaign, **extra)
+    for person_id in recipients:
+        outbox.enqueue(
+            session,
+            key=f"nomination:{nomination.id}:{nomination.version}:{event}:{person_id}",
+            event=event,
+            template=event,
+            recipient_id=person_id,
+            payload=payload,
+            now=now,
+            nomination_id=nomination.id,
+            campaign_id=campaign.id,
+            fresh=True,
+        )
