@@ -183,6 +183,10 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "nominations",
         "audit_log",
         "outbox",
+        "campaign_schedules",
+        "deadline_events",
+        "escalations",
+        "scheduler_lease",
     ]
     with engine.connect() as connection:
         return {

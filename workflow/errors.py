@@ -7,7 +7,8 @@
     │   ├── Forbidden         role, unit scope, separation of duties
     │   └── DeadlinePassed    the clock says the campaign's deadline has passed
     └── Conflict              the nomination is not in a state the command needs, or changed
-        └── InvalidTransition while the command ran (the loser of a race)
+        ├── InvalidTransition while the command ran (the loser of a race)
+        └── StaleLease        a scheduler whose lease another process has taken over
 
 Messages are sentences with the values in them.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "Refused",
+    "StaleLease",
     "WorkflowError",
     "exit_code",
 ]
@@ -65,6 +67,10 @@ class Conflict(WorkflowError):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class StaleLease(Conflict):
+    code = "stale_lease"
 
 
 EXIT_CODES: dict[type[WorkflowError], int] = {
