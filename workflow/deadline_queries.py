@@ -26,9 +26,7 @@ def upcoming(session: Session, now: datetime, limit: int = 50) -> list[dict[str,
             select(Nomination.campaign_id, func.count())
             .where(Nomination.state.in_(EXPIRABLE))
             .group_by(Nomination.campaign_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     items: list[tuple[datetime, dict[str, Any]]] = []
 
@@ -82,7 +80,7 @@ def upcoming(session: Session, now: datetime, limit: int = 50) -> list[dict[str,
                     add(
                         at, "reminder", campaign.code, f"{offset} day(s) before the {kind} deadline"
                     )
-    raised = set(session.execute(select(Escalation.nomination_id, Escalation.visit_seq)).tuples())
+    raised = set(session.execute(select(Escalation.nomination_id, Escalation.visit_seq)).all())
     for waiting in waiting_reviews(session):
         if (waiting.nomination_id, waiting.visit_seq) in raised:
             continue

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -125,12 +126,15 @@ def run_due(
         if row.registration_deadline <= now and row.registration_closed_at is None:
             try:
                 closed = _close_registration(engine, row.id, now, fencing)
-            except StaleDataError:
+            except (StaleDataError, IntegrityError):
                 closed = None  # another sweep closed it first
             if closed:
                 report.closed.append(closed)
         if now < row.report_deadline:
-            report.reminders += _remind(engine, row.id, now, fencing)
+            try:
+                report.reminders += _remind(engine, row.id, now, fencing)
+            except IntegrityError:
+                log.info("reminders.skipped", campaign=row.code, why="another sweep sent them")
         elif row.id in open_campaigns:
             due = DueCampaign(row.id, row.code, row.name, row.report_deadline)
             report.expired += expire_campaign(engine, due, now, fencing, batch)

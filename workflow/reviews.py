@@ -4,7 +4,7 @@ annotation "marked_overdue", once per visit of the level — and escalated to th
 
 Nothing is approved or rejected. The escalation is a row of `escalations` and outbox messages:
 "overdue" to the proposer, "escalated" to each approver of the unit at the level above (for the
-top of the chain: the issuing unit's approvers).
+top of the nomination's chain: the approvers of the campaign's issuing unit).
 """
 
 from __future__ import annotations
@@ -46,9 +46,7 @@ class Waiting:
 def waiting_reviews(session: Session) -> list[Waiting]:
     """Every nomination awaiting a review, with the instant its level's time limit ends."""
     limits: dict[int, int] = dict(
-        session.execute(select(CampaignSchedule.campaign_id, CampaignSchedule.review_days))
-        .tuples()
-        .all()
+        session.execute(select(CampaignSchedule.campaign_id, CampaignSchedule.review_days)).all()
     )
     awaiting = session.execute(
         select(Nomination.id, Nomination.campaign_id, Nomination.awaiting).where(
@@ -104,10 +102,14 @@ def _mark(session: Session, waiting: Waiting, now: datetime) -> bool:
     if nomination.awaiting != waiting.level:
         return False  # reviewed meanwhile
     campaign: Campaign = nomination.campaign
-    tiers = campaign.tiers.split(",")
-    index = tiers.index(waiting.level) if waiting.level in tiers else len(tiers) - 1
-    to_level = tiers[index + 1] if index + 1 < len(tiers) else waiting.level
-    to_unit = _escalation_unit(session, nomination, to_level)
+    chain = nomination.chain.split(",")
+    index = chain.index(waiting.level) if waiting.level in chain else len(chain) - 1
+    if index + 1 < len(chain):
+        to_level = chain[index + 1]
+        to_unit = _escalation_unit(session, nomination, to_level)
+    else:  # the top of the chain answers to the campaign's issuing unit
+        to_level = waiting.level
+        to_unit = session.get_one(Unit, campaign.issuing_unit_id)
     due = waiting.due_at.isoformat()
     audit.record(
         session,
@@ -180,9 +182,7 @@ def mark_overdue(engine: Engine, now: datetime, fencing: int | None = None) -> i
     """Mark and escalate every review whose time limit ended by `now`; the number marked."""
     with Session(engine.execution_options(**READ_ONLY)) as session:
         due = [w for w in waiting_reviews(session) if w.due_at <= now]
-        escalated = set(
-            session.execute(select(Escalation.nomination_id, Escalation.visit_seq)).tuples()
-        )
+        escalated = set(session.execute(select(Escalation.nomination_id, Escalation.visit_seq)))
     marked = 0
     for waiting in due:
         if (waiting.nomination_id, waiting.visit_seq) in escalated:
