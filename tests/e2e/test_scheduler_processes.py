@@ -122,7 +122,7 @@ def expiries(engine: sa.Engine) -> dict[str, int]:
                 "SELECT stream, count(*) FROM audit_log WHERE trigger = 'expire' GROUP BY stream"
             )
         )
-        return dict(rows.all())  # type: ignore[arg-type]
+        return dict(rows.all())
 
 
 def test_a_scheduler_killed_before_a_deadline_and_restarted_after_applies_it_once(
