@@ -2,23 +2,25 @@
 campaign becomes `expired`, each with its own hash-chained audit entry and an outbox message.
 
 A batch is one transaction: select up to `batch` due rows (on PostgreSQL `FOR UPDATE SKIP LOCKED`,
-so two sweepers take different rows), compute each entry's hash with workflow.audit's functions,
-then one executemany UPDATE guarded by each row's version, one bulk INSERT of audit entries and
-one of outbox messages. If another writer changed a row meanwhile (fewer rows updated than
-selected, or an audit sequence already taken), the batch is rolled back and selected again, so
-no nomination ever gets two entries for one expiry. The entries are exactly those
-`nominations.change()` with `audit.record()` would write, so `audit verify` and replay accept them.
+so two sweepers take different rows); compute each entry's hash (encoding 1, from a template
+held to workflow.audit's `entry_fields`/`hash_fields` on every batch); then one executemany
+UPDATE guarded by each row's version, one bulk INSERT of audit entries and one of outbox
+messages. If another writer changed a row meanwhile (fewer rows updated than selected, or an
+audit sequence already taken), the batch is rolled back and selected again, so no nomination
+ever gets two entries for one expiry. The entries are exactly those `nominations.change()` with
+`audit.record()` would write, so `audit verify` and replay accept them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from states import State, Trigger
@@ -32,7 +34,6 @@ log = structlog.get_logger("thidua.deadlines")
 
 #: The states the state model lets `expire` leave (a unit test holds this to the machine).
 EXPIRABLE: tuple[str, ...] = (str(State.REGISTERED), str(State.IMPLEMENTED))
-_NOMINATIONS = cast(Table, Nomination.__table__)
 _AUDIT = cast(Table, AuditEntry.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _MAX_RETRIES = 20
@@ -71,106 +72,165 @@ def _select(campaign_id: int, batch: int) -> Any:
     )
 
 
-def _writes(
-    rows: Sequence[Any], campaign: DueCampaign, now: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    deadline = audit.canonical_json({"deadline": campaign.report_deadline.isoformat()})
-    payload = {"deadline": campaign.report_deadline.isoformat()}
-    expired = str(State.EXPIRED)
-    updates, entries, messages = [], [], []
-    for row in rows:
-        stream = f"nomination:{row.id}"
-        seq = row.version + 1
+class _Encoder:
+    """Each row's entry in encoding 1, written from a template of the constant parts.
+
+    The template is workflow.audit's canonical JSON with the varying values (all ASCII, so NFC
+    leaves them as they are) put in; `check` holds it to `audit.entry_fields`/`hash_fields` for
+    the first row of every batch, so a change of the encoding can never pass unnoticed.
+    """
+
+    def __init__(self, campaign: DueCampaign, now: datetime) -> None:
+        self.now = now
+        self.deadline = campaign.report_deadline.isoformat()
+        self.payload = {"deadline": self.deadline}
+        self.payload_json = audit.canonical_json(self.payload)
+        actor = audit.canonical_json(
+            {
+                "id": audit.SYSTEM.id,
+                "name": audit.SYSTEM.name,
+                "role": audit.SYSTEM.role,
+                "unit": audit.SYSTEM.unit,
+            }
+        )
+        at = audit.canonical_json(
+            audit.entry_fields(
+                stream="",
+                seq=0,
+                at=now,
+                actor=audit.SYSTEM,
+                trigger="",
+                from_state=None,
+                to_state=None,
+                reason=None,
+                payload={},
+                definition_version=0,
+                prev_hash="",
+            )["at"]
+        )
+        self.head = '{"actor":' + actor + ',"at":' + at + ',"definition_version":'
+        self.tail = (
+            ',"reason":null,"seq":{seq},"stream":"nomination:{id}","to":"'
+            + str(State.EXPIRED)
+            + '","trigger":"'
+            + str(Trigger.EXPIRE)
+            + '","v":1}}'
+        )
+
+    def text(self, nid: int, seq: int, state: str, definition: int, prev: str) -> str:
+        return (
+            f'{self.head}{definition},"from":"{state}","payload":{self.payload_json},'
+            f'"prev":"{prev}"' + self.tail.format(seq=seq, id=nid)
+        )
+
+    def check(self, nid: int, seq: int, state: str, definition: int, prev: str) -> None:
         fields = audit.entry_fields(
-            stream=stream,
+            stream=f"nomination:{nid}",
             seq=seq,
-            at=now,
+            at=self.now,
             actor=audit.SYSTEM,
             trigger=Trigger.EXPIRE,
-            from_state=row.state,
-            to_state=expired,
+            from_state=state,
+            to_state=str(State.EXPIRED),
             reason=None,
-            payload=payload,
-            definition_version=row.definition_version,
-            prev_hash=row.last_hash,
+            payload=self.payload,
+            definition_version=definition,
+            prev_hash=prev,
         )
-        digest = audit.hash_fields(fields)
-        updates.append({"b_id": row.id, "b_version": row.version, "b_seq": seq, "b_hash": digest})
-        entries.append(
-            {
-                "stream": stream,
-                "seq": seq,
-                "at": now,
-                "actor_id": None,
-                "actor_name": audit.SYSTEM.name,
-                "actor_role": audit.SYSTEM.role,
-                "actor_unit": None,
-                "trigger": str(Trigger.EXPIRE),
-                "from_state": row.state,
-                "to_state": expired,
-                "reason": None,
-                "payload": deadline,
-                "definition_version": row.definition_version,
-                "encoding": audit.ENCODING,
-                "prev_hash": row.last_hash,
-                "hash": digest,
-            }
-        )
-        messages.append(
-            {
-                "key": f"expired:{row.id}",
-                "event": "expired",
-                "template": "expired",
-                "recipient_id": row.proposer_id,
-                "channel": None,
-                "payload": {
-                    "nomination_id": row.id,
-                    "title": row.title,
-                    "nominee_name": row.nominee_name,
-                    "campaign_code": campaign.code,
-                    "campaign_name": campaign.name,
-                    "state": expired,
-                    "deadline": campaign.report_deadline.isoformat(),
-                },
-                "nomination_id": row.id,
-                "campaign_id": campaign.id,
-                "created_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-            }
-        )
-    return updates, entries, messages
+        if audit.canonical_json(fields) != self.text(nid, seq, state, definition, prev):
+            raise RuntimeError("the expiry entry's encoding differs from workflow.audit's")
 
 
-_UPDATE = (
-    update(_NOMINATIONS)
-    .where(
-        _NOMINATIONS.c.id == bindparam("b_id"),
-        _NOMINATIONS.c.version == bindparam("b_version"),
+def _statements(connection: Connection) -> tuple[str, str, str]:
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    # The outbox payload is JSON text, as SQLAlchemy's JSON type writes it (json.dumps).
+    as_json = mark if connection.dialect.name == "sqlite" else f"CAST({mark} AS JSON)"
+    update_sql = (
+        f"UPDATE nominations SET state = '{State.EXPIRED}', awaiting = NULL, updated_at = {mark}, "
+        f"version = {mark}, last_hash = {mark} WHERE id = {mark} AND version = {mark}"
     )
-    .values(
-        state=str(State.EXPIRED),
-        awaiting=None,
-        version=bindparam("b_seq"),
-        last_hash=bindparam("b_hash"),
+    audit_sql = (
+        "INSERT INTO audit_log (stream, seq, at, actor_id, actor_name, actor_role, actor_unit, "
+        "trigger, from_state, to_state, reason, payload, definition_version, encoding, "
+        f"prev_hash, hash) VALUES ({mark}, {mark}, {mark}, NULL, {mark}, {mark}, NULL, "
+        f"'{Trigger.EXPIRE}', {mark}, '{State.EXPIRED}', NULL, {mark}, {mark}, "
+        f"{audit.ENCODING}, {mark}, {mark})"
     )
-)
+    outbox_sql = (
+        "INSERT INTO outbox (key, event, template, recipient_id, channel, payload, "
+        "nomination_id, campaign_id, created_at, next_attempt_at, attempts) VALUES "
+        f"({mark}, 'expired', 'expired', {mark}, NULL, {as_json}, "
+        f"{mark}, {mark}, {mark}, {mark}, 0)"
+    )
+    return update_sql, audit_sql, outbox_sql
+
+
+def _bind(connection: Connection, column: Any, value: Any) -> Any:
+    """`value` as SQLAlchemy would bind it for `column` on this connection's database."""
+    processor = column.type.bind_processor(connection.dialect)
+    return processor(value) if processor else value
 
 
 def _batch(
     engine: Engine, campaign: DueCampaign, now: datetime, fencing: int | None, size: int
 ) -> int:
+    encoder = _Encoder(campaign, now)
     with engine.begin() as connection:
         check_fencing(connection, fencing)
         rows = connection.execute(_select(campaign.id, size)).all()
         if not rows:
             return 0
-        updates, entries, messages = _writes(rows, campaign, now)
-        done = connection.execute(_UPDATE.values(updated_at=now), updates)
+        at = _bind(connection, _AUDIT.c.at, now)
+        first = rows[0]
+        encoder.check(
+            first.id, first.version + 1, first.state, first.definition_version, first.last_hash
+        )
+        system = (audit.SYSTEM.name, audit.SYSTEM.role)
+        updates, entries, messages = [], [], []
+        sha256 = hashlib.sha256
+        for nid, state, version, prev, definition, title, nominee, proposer in rows:
+            seq = version + 1
+            digest = sha256(encoder.text(nid, seq, state, definition, prev).encode()).hexdigest()
+            updates.append((at, seq, digest, nid, version))
+            entries.append(
+                (
+                    f"nomination:{nid}",
+                    seq,
+                    at,
+                    *system,
+                    state,
+                    encoder.payload_json,
+                    definition,
+                    prev,
+                    digest,
+                )
+            )
+            body = {
+                "nomination_id": nid,
+                "title": title,
+                "nominee_name": nominee,
+                "campaign_code": campaign.code,
+                "campaign_name": campaign.name,
+                "state": str(State.EXPIRED),
+                "deadline": encoder.deadline,
+            }
+            messages.append(
+                (
+                    f"expired:{nid}",
+                    proposer,
+                    json.dumps(body),
+                    nid,
+                    campaign.id,
+                    at,
+                    at,
+                )
+            )
+        update_sql, audit_sql, outbox_sql = _statements(connection)
+        done = connection.exec_driver_sql(update_sql, updates)
         if done.rowcount != len(rows):
             raise _Raced(f"{len(rows) - done.rowcount} of {len(rows)} rows changed meanwhile")
-        connection.execute(insert(_AUDIT), entries)
-        connection.execute(insert(_OUTBOX), messages)
+        connection.exec_driver_sql(audit_sql, entries)
+        connection.exec_driver_sql(outbox_sql, messages)
         return len(rows)
 
 
