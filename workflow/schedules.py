@@ -74,7 +74,7 @@ def change_deadlines(
     change: DeadlineChange,
     now: datetime,
 ) -> dict[str, Any]:
-    """Apply `change` to `campaign`, append its "deadline_changed" entry; the new values."""
+    """Apply `change`, append its "deadline_changed" entry; the new values (Vietnam time)."""
     grant = next(
         (g for g in principal.holding("admin") if covers(g.unit, campaign.issuing_unit)), None
     )
@@ -140,7 +140,13 @@ def change_deadlines(
         payload={"changed": {k: [before[k], after[k]] for k in after if before[k] != after[k]}},
         definition_version=DEFINITION_VERSION,
     )
-    return {"campaign": campaign.code, **after}
+    return {
+        "campaign": campaign.code,
+        "registration_deadline": format_local(registration),
+        "report_deadline": format_local(report),
+        "review_days": schedule.review_days,
+        "reminder_days": list(schedule.reminder_days),
+    }
 
 
 def schedules_by_campaign(session: Session) -> dict[int, CampaignSchedule]:
