@@ -27,7 +27,6 @@ from workflow.db import ensure_schema, make_engine
 from workflow.directory import ROLES, vietnam_units
 from workflow.errors import InvalidInput, Refused, WorkflowError, exit_code
 from workflow.logs import configure_logging
-from workflow.scheduler import DeadlineScheduler, SchedulerSettings
 from workflow.service import Service
 from workflow.settings import Settings
 from workflow.timeutil import format_local, parse_instant
@@ -264,6 +263,9 @@ def _tick(service: Service, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _scheduler(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    # Imported here: APScheduler is only needed by this command.
+    from workflow.scheduler import DeadlineScheduler, SchedulerSettings
+
     url = service.engine.url.render_as_string(hide_password=False)
     settings = SchedulerSettings.from_env(url, os.environ)
     overrides = {

@@ -32,7 +32,7 @@ from workflow.db import READ_ONLY, make_engine
 from workflow.errors import StaleLease
 from workflow.expiry import EXPIRABLE, DueCampaign, expire_campaign
 from workflow.lease import check_fencing
-from workflow.reminders import send_reminders
+from workflow.reminders import due_offsets, send_reminders
 from workflow.reviews import mark_overdue
 from workflow.schedule_tables import DEFAULT_REMINDER_DAYS, CampaignSchedule
 from workflow.schedules import OPEN, REGISTRATION_CLOSED, schedule_of
@@ -111,6 +111,7 @@ def run_due(
                 Campaign.registration_deadline,
                 Campaign.report_deadline,
                 CampaignSchedule.registration_closed_at,
+                CampaignSchedule.reminder_days,
             )
             .outerjoin(CampaignSchedule, CampaignSchedule.campaign_id == Campaign.id)
             .order_by(Campaign.id)
@@ -130,12 +131,16 @@ def run_due(
                 closed = None  # another sweep closed it first
             if closed:
                 report.closed.append(closed)
-        if now < row.report_deadline:
+        days = list(row.reminder_days or DEFAULT_REMINDER_DAYS)
+        reminding = due_offsets(row.registration_deadline, days, now) or due_offsets(
+            row.report_deadline, days, now
+        )
+        if reminding:
             try:
                 report.reminders += _remind(engine, row.id, now, fencing)
             except IntegrityError:
                 log.info("reminders.skipped", campaign=row.code, why="another sweep sent them")
-        elif row.id in open_campaigns:
+        if now >= row.report_deadline and row.id in open_campaigns:
             due = DueCampaign(row.id, row.code, row.name, row.report_deadline)
             report.expired += expire_campaign(engine, due, now, fencing, batch)
     report.overdue = mark_overdue(engine, now, fencing)

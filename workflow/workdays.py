@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-import holidays
-
 from workflow.timeutil import local_date, start_of_day
 
 __all__ = ["is_working_day", "review_due", "working_day_after"]
@@ -19,6 +17,8 @@ __all__ = ["is_working_day", "review_due", "working_day_after"]
 
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[date]:
+    import holidays  # imported on first use: the CLI's other commands start faster
+
     return frozenset(holidays.country_holidays("VN", years=year))
 
 
