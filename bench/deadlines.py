@@ -5,7 +5,7 @@ campaign and N nominations in `registered`, each with its hash-chained `register
 timed:
 
 - the service: `workflow.deadlines.run_due(engine, report deadline)` — the whole sweep as
-  `thidua tick` runs it (set-based batches of 2,000: select, hash each entry with
+  `thidua tick` runs it (set-based batches of 5,000: select, hash each entry with
   workflow.audit, executemany UPDATE guarded by version, bulk INSERT of audit and outbox rows);
 - the floor: the same writes with the bare driver (`sqlite3` / `psycopg`, same durability
   settings, one connection, same batches): select, hash with hashlib and json directly, executemany
@@ -55,7 +55,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 REGISTERED_AT = datetime(2022, 4, 20, 9, tzinfo=VN).astimezone(UTC)
 DEADLINE = datetime(2022, 12, 1, 0, 0, tzinfo=VN).astimezone(UTC)
-BATCH = 2000
+BATCH = 5000
 TARGET_RATE = 20_000
 TARGET_RATIO = 2.0
 CAMPAIGN = "BENCH-CCHC-2022"
@@ -258,7 +258,7 @@ INSERT_OUTBOX = (
 )
 
 
-def floor_sqlite(path: str, campaign_id: int) -> int:
+def floor_sqlite(path: str, campaign_id: int, batch: int) -> int:
     connection = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
         connection.execute(f"PRAGMA {pragma}")
@@ -267,7 +267,7 @@ def floor_sqlite(path: str, campaign_id: int) -> int:
     total = 0
     while True:
         connection.execute("BEGIN IMMEDIATE")
-        rows = connection.execute(SELECT.format(p="?", batch=BATCH), (campaign_id,)).fetchall()
+        rows = connection.execute(SELECT.format(p="?", batch=batch), (campaign_id,)).fetchall()
         if not rows:
             connection.execute("COMMIT")
             break
@@ -282,14 +282,14 @@ def floor_sqlite(path: str, campaign_id: int) -> int:
     return total
 
 
-def floor_postgresql(conninfo: str, schema: str, campaign_id: int) -> int:
+def floor_postgresql(conninfo: str, schema: str, campaign_id: int, batch: int) -> int:
     at_text = DEADLINE.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     total = 0
     with psycopg.connect(conninfo, options=f"-csearch_path={schema}") as connection:
         while True:
             with connection.transaction(), connection.cursor() as cursor:
                 rows = cursor.execute(
-                    SELECT.format(p="%s", batch=BATCH) + " FOR UPDATE SKIP LOCKED", (campaign_id,)
+                    SELECT.format(p="%s", batch=batch) + " FOR UPDATE SKIP LOCKED", (campaign_id,)
                 ).fetchall()
                 if not rows:
                     break
@@ -311,7 +311,9 @@ def timed(action: Callable[[], int]) -> tuple[int, float]:
     return done, time.perf_counter() - started
 
 
-def run_backend(backend: str, n: int, pg_url: str, tmp: str, verify: bool) -> dict[str, Any]:
+def run_backend(
+    backend: str, n: int, pg_url: str, tmp: str, verify: bool, batch: int
+) -> dict[str, Any]:
     schemas: list[str] = []
     admin = sa.create_engine(pg_url) if backend == "postgresql" else None
 
@@ -333,7 +335,7 @@ def run_backend(backend: str, n: int, pg_url: str, tmp: str, verify: bool) -> di
         campaign_id, _unit, _officer = seed(floor_url, n)
         say(f"{backend}: the service sweeps …")
         engine = make_engine(service_url)
-        expired, service_s = timed(lambda: run_due(engine, DEADLINE).expired)
+        expired, service_s = timed(lambda: run_due(engine, DEADLINE, batch=batch).expired)
         assert expired == n, f"the service expired {expired} of {n}"
         if verify:
             say(f"{backend}: verifying the audit log …")
@@ -347,12 +349,14 @@ def run_backend(backend: str, n: int, pg_url: str, tmp: str, verify: bool) -> di
         if backend == "sqlite":
             path = make_url(floor_url).database
             assert path is not None
-            floored, floor_s = timed(lambda: floor_sqlite(path, campaign_id))
+            floored, floor_s = timed(lambda: floor_sqlite(path, campaign_id, batch))
         else:
             conninfo = (
                 make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
             )
-            floored, floor_s = timed(lambda: floor_postgresql(conninfo, schemas[1], campaign_id))
+            floored, floor_s = timed(
+                lambda: floor_postgresql(conninfo, schemas[1], campaign_id, batch)
+            )
         assert floored == n
     finally:
         if admin is not None:
@@ -382,6 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=100_000, help="open nominations (100,000)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--batch", type=int, default=BATCH, help="rows per transaction (5,000)")
     parser.add_argument("--verify", action="store_true", help="verify the audit log (untimed)")
     parser.add_argument("--sqlite-dir", help="where the SQLite files go (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -392,12 +397,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark": "deadlines",
         "python": platform.python_version(),
         "sqlite_version": sqlite3.sqlite_version,
-        "batch": BATCH,
+        "batch": args.batch,
         "targets": {"sqlite_per_s": TARGET_RATE, "max_ratio": TARGET_RATIO},
     }
     try:
         for backend in args.backends.split(","):
-            results[backend] = run_backend(backend, args.n, pg_url, tmp, args.verify)
+            results[backend] = run_backend(backend, args.n, pg_url, tmp, args.verify, args.batch)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if "sqlite" in results:

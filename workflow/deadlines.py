@@ -98,7 +98,7 @@ def _remind(engine: Engine, campaign_id: int, now: datetime, fencing: int | None
 
 
 def run_due(
-    engine: Engine, now: datetime, fencing: int | None = None, batch: int = 2000
+    engine: Engine, now: datetime, fencing: int | None = None, batch: int = 5000
 ) -> SweepReport:
     """Apply every deadline, reminder and review time limit due at `now`."""
     report = SweepReport()

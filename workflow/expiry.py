@@ -239,7 +239,7 @@ def expire_campaign(
     campaign: DueCampaign,
     now: datetime,
     fencing: int | None = None,
-    batch: int = 2000,
+    batch: int = 5000,
 ) -> int:
     """Expire every open nomination of `campaign` as of `now`; the number expired by this call."""
     total, retries = 0, 0
