@@ -113,6 +113,11 @@ class DeadlineScheduler:
         return self._lease
 
     @property
+    def running(self) -> bool:
+        """True while this process runs APScheduler (it holds the lease)."""
+        return self._scheduler is not None
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
@@ -200,7 +205,8 @@ class DeadlineScheduler:
             self._lease = lease.renew(self.engine, self._lease, self._ttl(), now)
             if self._lease is None:
                 log.warning("scheduler.lease_lost", holder=self.settings.holder)
-                self._stop_scheduler(wait=False)
+                # A sweep still running stops at its next transaction: its fencing is stale.
+                self._stop_scheduler(wait=True)
                 return False
             self.sync()
             return True

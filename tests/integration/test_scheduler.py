@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.helpers import Q12, register_ward
+from workflow import lease
 from workflow.clock import FixedClock
 from workflow.scheduler import DeadlineScheduler, SchedulerSettings
 from workflow.service import Service
@@ -114,3 +115,23 @@ def test_a_second_scheduler_waits_while_the_first_holds_the_lease(
     assert second.lease is None
     assert scalar(engine, "SELECT holder FROM scheduler_lease") == first.settings.holder
     assert scalar(engine, "SELECT fencing FROM scheduler_lease") == 1
+
+
+def test_a_scheduler_that_lost_its_lease_stops_its_jobs(engine: sa.Engine, db_url: str) -> None:
+    clock = FixedClock(datetime.now(UTC))
+    settings = SchedulerSettings(database_url=db_url, lease_seconds=5, holder="first")
+    scheduler = DeadlineScheduler(settings, clock)
+    try:
+        assert scheduler.step() is True
+        assert scheduler.running and scheduler.lease is not None
+        assert scheduler.lease.fencing == 1
+        assert scheduler.step() is True  # renewed
+        clock.advance(timedelta(seconds=6))  # it paused past its lease
+        taken = lease.acquire(engine, "second", timedelta(seconds=5), clock.now())
+        assert taken is not None and taken.fencing == 2
+        assert scheduler.step() is False
+        assert not scheduler.running and scheduler.lease is None
+        assert scheduler.step() is False  # waits while the second holds the lease
+    finally:
+        scheduler.close()
+    assert scalar(engine, "SELECT holder FROM scheduler_lease") == "second"
