@@ -85,7 +85,16 @@ def test_the_scheduler_fires_the_sweep_at_a_deadline_and_follows_a_moved_one(
     campaign_id = scalar(engine, "SELECT id FROM campaigns WHERE code = :c", c=Q12)
     job = f"campaign:{campaign_id}:report"
     wait_for(lambda: next_run(engine, job), 15, "the report deadline's job")
-    # The catch-up at start closed registration (05/05/2022 passed) but expired nothing.
+    # The catch-up at start closes registration (05/05/2022 passed) but expires nothing.
+    wait_for(
+        lambda: scalar(
+            engine,
+            "SELECT count(*) FROM audit_log WHERE stream = :s AND trigger = 'close_registration'",
+            s=f"campaign:{campaign_id}",
+        ),
+        15,
+        "the catch-up at start",
+    )
     assert scalar(engine, "SELECT count(*) FROM audit_log WHERE trigger = 'expire'") == 0
     deadline, text = real_instant(3)
     clock.set(datetime.now(UTC))
