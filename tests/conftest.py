@@ -196,6 +196,10 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         "council_votes",
         "delegations",
         "person_channels",
+        "campaign_schedules",
+        "deadline_events",
+        "escalations",
+        "scheduler_lease",
     ]
     with engine.connect() as connection:
         return {

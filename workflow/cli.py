@@ -8,9 +8,12 @@ broken (from `audit verify`), 1 anything else.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -435,6 +438,95 @@ def _dispatch(service: Service, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# -- deadlines ----------------------------------------------------------------------------------
+
+
+def _set_deadline(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    reminders = None
+    if args.reminders is not None:
+        try:
+            reminders = [int(part) for part in args.reminders.split(",") if part.strip()]
+        except ValueError as exc:
+            raise InvalidInput(
+                f"--reminders '{args.reminders}' is not a list of days such as 7,1"
+            ) from exc
+    return service.set_deadlines(
+        _actor(args),
+        args.code,
+        registration=args.registration,
+        report=args.report,
+        review_days=args.review_days,
+        reminder_days=reminders,
+    )
+
+
+def _tick(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    now = parse_instant(args.now, "--now") if args.now else None
+    return service.tick(now)
+
+
+def _scheduler(service: Service, args: argparse.Namespace) -> dict[str, Any]:
+    # Imported here: APScheduler is only needed by this command.
+    from workflow.scheduler import DeadlineScheduler, SchedulerSettings
+
+    url = service.engine.url.render_as_string(hide_password=False)
+    settings = SchedulerSettings.from_env(url, os.environ)
+    overrides = {
+        key: value
+        for key, value in (
+            ("lease_seconds", args.lease_seconds),
+            ("renew_seconds", args.renew_seconds),
+            ("catch_up_seconds", args.catch_up_seconds),
+        )
+        if value is not None
+    }
+    settings = dataclasses.replace(settings, **overrides)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"thidua scheduler {settings.holder}: waiting for the lease", file=sys.stderr, flush=True)
+    DeadlineScheduler(settings).run(stop)
+    return {"holder": settings.holder, "stopped": True}
+
+
+def _deadlines(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.deadlines(args.limit)
+
+
+def _escalations(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.escalations(args.campaign)
+
+
+def _reminders(service: Service, args: argparse.Namespace) -> list[dict[str, Any]]:
+    return service.reminders(args.campaign)
+
+
+def _add_deadline_commands(command: Callable[..., Any], campaign_commands: Any) -> None:
+    sub = command(
+        "set-deadline",
+        _set_deadline,
+        "move a campaign's deadlines or time limits (audited)",
+        campaign_commands,
+    )
+    sub.add_argument("code")
+    sub.add_argument("--registration", help="dd/mm/yyyy [HH:MM]: registrations before this")
+    sub.add_argument("--report", help="dd/mm/yyyy [HH:MM]: reports before this")
+    sub.add_argument("--review-days", type=int, help="each level's time limit, working days")
+    sub.add_argument("--reminders", help="days before each deadline, e.g. 7,1")
+    sub = command("tick", _tick, "run all deadline work due now (or at --now)")
+    sub.add_argument("--now", help="dd/mm/yyyy HH:MM, Vietnam time")
+    sub = command("scheduler", _scheduler, "run the deadline scheduler in the foreground")
+    sub.add_argument("--lease-seconds", type=float, help="lease time to live (default 30)")
+    sub.add_argument("--renew-seconds", type=float, help="renew every … seconds (default 10)")
+    sub.add_argument("--catch-up-seconds", type=float, help="catch-up interval (default 60)")
+    sub = command("deadlines", _deadlines, "what is due next, in Vietnam time")
+    sub.add_argument("--limit", type=int, default=50)
+    sub = command("escalations", _escalations, "reviews that passed their time limit")
+    sub.add_argument("--campaign")
+    sub = command("reminders", _reminders, "reminders queued before deadlines")
+    sub.add_argument("--campaign")
+
+
 # -- rendering ----------------------------------------------------------------------------------
 
 
@@ -723,6 +815,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("retry", _notifications, "requeue a parked notification", retry).add_argument("id")
     sub = command("dispatch", _dispatch, "deliver notifications in the foreground (SIGTERM stops)")
     sub.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    _add_deadline_commands(command, campaign_commands)
     return parser
 
 

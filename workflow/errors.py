@@ -8,7 +8,8 @@
     │   ├── DeadlinePassed    the clock says the campaign's deadline has passed
     │   └── QuotaExceeded     an award decision would exceed its round's quota (rule "quota")
     └── Conflict              the nomination is not in a state the command needs, or changed
-        └── InvalidTransition while the command ran (the loser of a race)
+        ├── InvalidTransition while the command ran (the loser of a race)
+        └── StaleLease        a scheduler whose lease another process has taken over
 
 Messages are sentences with the values in them.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "NotFound",
     "QuotaExceeded",
     "Refused",
+    "StaleLease",
     "WorkflowError",
     "exit_code",
 ]
@@ -76,6 +78,10 @@ class Conflict(WorkflowError):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class StaleLease(Conflict):
+    code = "stale_lease"
 
 
 EXIT_CODES: dict[type[WorkflowError], int] = {

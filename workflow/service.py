@@ -26,6 +26,8 @@ from workflow import (
     campaigns,
     checkpoints,
     councils,
+    deadline_queries,
+    deadlines,
     decision_history,
     decisions,
     delegations,
@@ -38,6 +40,7 @@ from workflow import (
     public_comment,
     queries,
     replaying,
+    schedules,
     scores,
     verifying,
     votes,
@@ -686,3 +689,46 @@ class Service:
         with self._write("retry_notification", notification=number) as session:
             row = outbox.requeue(session, number, self.clock.now())
             return {"id": row.id, "key": row.key, "state": "pending"}
+
+    # -- deadlines: scheduled transitions, reminders, review time limits -----------------------
+
+    def set_deadlines(
+        self,
+        actor: str,
+        campaign: str,
+        *,
+        registration: str | None = None,
+        report: str | None = None,
+        review_days: int | None = None,
+        reminder_days: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """Move a campaign's deadlines or time limits: one audited "deadline_changed" entry."""
+        change = schedules.DeadlineChange(
+            registration=registration,
+            report=report,
+            review_days=review_days,
+            reminder_days=list(reminder_days) if reminder_days is not None else None,
+        )
+        with self._write("set_deadlines", actor=actor, campaign=campaign) as session:
+            principal = directory.load_principal(session, actor)
+            found = campaigns.campaign_by_code(session, campaign)
+            return schedules.change_deadlines(session, principal, found, change, self.clock.now())
+
+    def tick(self, now: datetime | None = None, fencing: int | None = None) -> dict[str, Any]:
+        """Apply every deadline, reminder and review time limit due at `now` (or the clock's)."""
+        moment = now or self.clock.now()
+        with structlog.contextvars.bound_contextvars(command="tick"):
+            report = deadlines.run_due(self.engine, moment, fencing)
+        return {"now": format_local(moment, seconds=True), **report.to_dict()}
+
+    def deadlines(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return deadline_queries.upcoming(session, self.clock.now(), limit)
+
+    def escalations(self, campaign: str | None = None) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return deadline_queries.escalations(session, campaign)
+
+    def reminders(self, campaign: str | None = None) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return deadline_queries.reminders(session, campaign)

@@ -1,7 +1,7 @@
 """Notifications: people's channels, and the outbox's address and dispatcher lease.
 
 Revision ID: 0004
-Revises: 0007
+Revises: 0003
 Create Date: 2026-11-24
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from workflow.tables import UtcDateTime
 
 revision = "0004"
-down_revision = "0007"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

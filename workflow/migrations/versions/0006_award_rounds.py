@@ -1,7 +1,7 @@
 """Award rounds: campaign rules, nomination terms, scores, publications, decisions.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-24
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from workflow.tables import BigId, UtcDateTime
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
