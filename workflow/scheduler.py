@@ -26,6 +26,7 @@ from typing import Any
 import structlog
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, select
@@ -37,12 +38,21 @@ from workflow.db import READ_ONLY, make_engine
 from workflow.deadlines import JOB_TARGET
 from workflow.schedule_tables import DEFAULT_REMINDER_DAYS, CampaignSchedule
 from workflow.tables import Campaign
+from workflow.timeutil import VIETNAM
 
-__all__ = ["CATCH_UP_JOB", "DeadlineScheduler", "SchedulerSettings", "wanted_jobs"]
+__all__ = [
+    "CATCH_UP_JOB",
+    "CHECKPOINT_JOB",
+    "DeadlineScheduler",
+    "SchedulerSettings",
+    "wanted_jobs",
+]
 
 log = structlog.get_logger("thidua.scheduler")
 
 CATCH_UP_JOB = "catch-up"
+CHECKPOINT_JOB = "audit-checkpoint"
+CHECKPOINT_TARGET = "workflow.checkpoints:scheduled_checkpoint"
 JOBS_TABLE = "apscheduler_jobs"
 
 
@@ -57,6 +67,11 @@ class SchedulerSettings:
     renew_seconds: float = 10.0
     catch_up_seconds: float = 60.0
     holder: str = field(default_factory=_holder)
+    #: The auditor's private key and the folder for signed checkpoints: with both set, the
+    #: scheduler signs one every day at `checkpoint_time` (HH:MM, Vietnam time).
+    checkpoint_key: str | None = None
+    checkpoint_dir: str | None = None
+    checkpoint_time: str = "00:05"
 
     @classmethod
     def from_env(cls, database_url: str, env: Mapping[str, str]) -> SchedulerSettings:
@@ -71,7 +86,29 @@ class SchedulerSettings:
                     values[key] = float(env[name])
                 except ValueError as exc:
                     raise ValueError(f"{name} '{env[name]}' is not a number of seconds") from exc
-        return cls(database_url=database_url, **values)
+        for key, name in (
+            ("checkpoint_key", "THIDUA_CHECKPOINT_KEY"),
+            ("checkpoint_dir", "THIDUA_CHECKPOINT_DIR"),
+            ("checkpoint_time", "THIDUA_CHECKPOINT_TIME"),
+        ):
+            if env.get(name):
+                values[key] = env[name]
+        if ("checkpoint_key" in values) != ("checkpoint_dir" in values):
+            raise ValueError(
+                "THIDUA_CHECKPOINT_KEY and THIDUA_CHECKPOINT_DIR go together: set both or neither"
+            )
+        settings = cls(database_url=database_url, **values)
+        settings.checkpoint_trigger()  # a bad THIDUA_CHECKPOINT_TIME fails here, not at midnight
+        return settings
+
+    def checkpoint_trigger(self) -> CronTrigger:
+        """Every day at `checkpoint_time`, Vietnam time."""
+        hour, _, minute = self.checkpoint_time.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(
+                f"THIDUA_CHECKPOINT_TIME '{self.checkpoint_time}' is not a time of day HH:MM"
+            )
+        return CronTrigger(hour=int(hour), minute=int(minute), timezone=VIETNAM)
 
 
 def wanted_jobs(engine: Engine, now: datetime) -> dict[str, datetime]:
@@ -149,6 +186,19 @@ class DeadlineScheduler:
             replace_existing=True,
             next_run_time=self.clock.now(),
         )
+        if self.settings.checkpoint_key and self.settings.checkpoint_dir:
+            scheduler.add_job(
+                CHECKPOINT_TARGET,
+                trigger=self.settings.checkpoint_trigger(),
+                id=CHECKPOINT_JOB,
+                name="signed audit checkpoint",
+                args=[
+                    self.settings.database_url,
+                    self.settings.checkpoint_key,
+                    self.settings.checkpoint_dir,
+                ],
+                replace_existing=True,
+            )
         scheduler.resume()
         log.info("scheduler.started", holder=self.settings.holder, fencing=self._lease_fencing())
 
@@ -171,7 +221,7 @@ class DeadlineScheduler:
         changes = 0
         existing = {job.id: job for job in scheduler.get_jobs()}
         for job_id in existing:
-            if job_id != CATCH_UP_JOB and job_id not in wanted:
+            if job_id not in (CATCH_UP_JOB, CHECKPOINT_JOB) and job_id not in wanted:
                 scheduler.remove_job(job_id)
                 changes += 1
         for job_id, at in wanted.items():

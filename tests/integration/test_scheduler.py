@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from tests.integration.helpers import Q12, register_ward
 from workflow import lease
 from workflow.clock import FixedClock
-from workflow.scheduler import DeadlineScheduler, SchedulerSettings
+from workflow.scheduler import CHECKPOINT_JOB, DeadlineScheduler, SchedulerSettings
 from workflow.service import Service
-from workflow.timeutil import format_local
+from workflow.timeutil import VIETNAM, format_local
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +144,45 @@ def test_a_scheduler_that_lost_its_lease_stops_its_jobs(engine: sa.Engine, db_ur
     finally:
         scheduler.close()
     assert scalar(engine, "SELECT holder FROM scheduler_lease") == "second"
+
+
+def test_the_scheduler_signs_an_audit_checkpoint_every_day_when_given_a_key(
+    world: Service, engine: sa.Engine, db_url: str, tmp_path: Any
+) -> None:
+    settings = SchedulerSettings(
+        database_url=db_url,
+        lease_seconds=5,
+        renew_seconds=0.2,
+        catch_up_seconds=3600,
+        checkpoint_key=str(tmp_path / "auditor.key"),
+        checkpoint_dir=str(tmp_path / "checkpoints"),
+        checkpoint_time="00:05",
+    )
+    scheduler, stop = DeadlineScheduler(settings), threading.Event()
+    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        run_at = wait_for(lambda: next_run(engine, CHECKPOINT_JOB), 20, "the checkpoint job")
+        local = datetime.fromtimestamp(run_at, UTC).astimezone(VIETNAM)
+        assert (local.hour, local.minute, local.second) == (0, 5, 0)
+        assert timedelta(0) < local - datetime.now(UTC) <= timedelta(days=1)
+        scheduler.sync()  # following the campaigns' deadlines keeps the daily job
+        assert next_run(engine, CHECKPOINT_JOB) == run_at
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_a_checkpoint_key_without_a_folder_is_refused_when_the_settings_are_read() -> None:
+    with pytest.raises(ValueError, match="THIDUA_CHECKPOINT_KEY and THIDUA_CHECKPOINT_DIR"):
+        SchedulerSettings.from_env("sqlite://", {"THIDUA_CHECKPOINT_KEY": "/k/auditor.key"})
+    with pytest.raises(ValueError, match="'25:00' is not a time of day"):
+        SchedulerSettings.from_env(
+            "sqlite://",
+            {
+                "THIDUA_CHECKPOINT_KEY": "/k/auditor.key",
+                "THIDUA_CHECKPOINT_DIR": "/k",
+                "THIDUA_CHECKPOINT_TIME": "25:00",
+            },
+        )
