@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, contains_eager
 
 from states import LEVELS, Level
 from workflow.errors import InvalidInput, NotFound
@@ -73,17 +73,20 @@ class Principal:
         return ", ".join(f"{g.unit.name} ({g.unit.code})" for g in held) or "no unit"
 
 
+#: A person with their role grants and the units of those grants, in one statement built once.
+_PRINCIPAL = (
+    select(Person)
+    .outerjoin(Person.grants)
+    .outerjoin(RoleGrant.unit)
+    .options(contains_eager(Person.grants).contains_eager(RoleGrant.unit))
+    .where(Person.username == bindparam("username"))
+    .order_by(RoleGrant.id)
+)
+
+
 def load_principal(session: Session, username: str) -> Principal:
     username = clean_code(username, "person")
-    person = (
-        session.scalars(
-            select(Person)
-            .where(Person.username == username)
-            .options(joinedload(Person.grants).joinedload(RoleGrant.unit))
-        )
-        .unique()
-        .one_or_none()
-    )
+    person = session.scalars(_PRINCIPAL, {"username": username}).unique().one_or_none()
     if person is None:
         raise NotFound(f"no person with username '{username}'")
     return Principal(person, tuple(Grant(g.role, g.unit) for g in person.grants))

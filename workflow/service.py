@@ -189,9 +189,8 @@ class Service:
                 area=area,
                 nominee_username=nominee,
             )
-            nomination_id = created.id
-            log.info("nomination.registered", nomination=nomination_id)
-        return self.show(nomination_id)
+            log.info("nomination.registered", nomination=created.id)
+        return queries.nomination_view(created, principal.username)
 
     def _officer(
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
@@ -199,11 +198,11 @@ class Service:
         number = _nomination_id(nomination_id)
         with self._write(trigger, actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, number)
+            nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.officer_step(
                 principal, nomination, trigger, self.clock.now(), session, reason
             )
-        return self.show(number)
+        return queries.nomination_view(nomination, proposer)
 
     def _review(
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
@@ -211,9 +210,9 @@ class Service:
         number = _nomination_id(nomination_id)
         with self._write(trigger, actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, number)
+            nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.review(principal, nomination, trigger, self.clock.now(), session, reason)
-        return self.show(number)
+        return queries.nomination_view(nomination, proposer)
 
     def implement(self, actor: str, nomination_id: object) -> NominationView:
         return self._officer(Trigger.IMPLEMENT, actor, nomination_id)
@@ -261,7 +260,7 @@ class Service:
         nomination_number = _nomination_id(nomination_id)
         with self._write("award", actor=actor, nomination=nomination_number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, nomination_number)
+            nomination, proposer = nominations.load_with_proposer(session, nomination_number)
             nominations.award(
                 principal,
                 nomination,
@@ -271,7 +270,7 @@ class Service:
                 decided_on=decided_on,
                 form=form,
             )
-        return self.show(nomination_number)
+        return queries.nomination_view(nomination, proposer)
 
     # -- queries -------------------------------------------------------------------------------
 
