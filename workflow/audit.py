@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper
 
 from workflow.tables import AuditEntry, Campaign, Nomination
 from workflow.timeutil import as_utc
@@ -311,6 +311,15 @@ class Audited(Protocol):
 
 #: Built once, so each command reuses its compiled form.
 _INSERT_ENTRY = insert(AuditEntry)
+_ENTRIES = class_mapper(AuditEntry).class_manager
+
+
+def _written(values: dict[str, Any]) -> AuditEntry:
+    """The written entry as an AuditEntry outside any session, its values set without the
+    attribute events of __init__ (they cost as much as the INSERT itself)."""
+    entry = _ENTRIES.new_instance()
+    entry.__dict__.update(values)
+    return entry
 
 
 def _text(value: Any) -> Any:
@@ -397,4 +406,4 @@ def record(
     session.connection().execute(_INSERT_ENTRY, values)
     target.version = seq
     target.last_hash = digest
-    return AuditEntry(**values)
+    return _written(values)

@@ -325,6 +325,7 @@ def register(
         },
         definition_version=DEFINITION_VERSION,
     )
+    _save(session, nomination)
     return nomination
 
 

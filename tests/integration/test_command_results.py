@@ -6,6 +6,7 @@ read; these tests hold that view against a fresh read after every command, on bo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 from tests.conftest import snapshot
 from tests.integration.helpers import register_ward
-from workflow import nominations
+from workflow import audit, nominations
 from workflow.errors import Conflict
 from workflow.service import Service
 from workflow.views import NominationView
@@ -132,3 +133,31 @@ def test_another_change_to_the_nomination_before_or_after_its_save_is_still_writ
     assert (done.title, done.version) == (title, 2)
     same_as_stored(world, done)
     assert world.verify().ok
+
+
+def test_record_returns_the_entry_it_wrote(world: Service, engine: sa.Engine) -> None:
+    view = register_ward(world)
+    returned: list[Any] = []
+    original = audit.record
+
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        returned.append(original(*args, **kwargs))
+        return returned[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(audit, "record", keep)
+        world.approve(
+            "chutich.thanhxuan",
+            world.report("hung.thanhxuan", world.implement("hung.thanhxuan", view.id).id).id,
+            "Đạt",
+        )
+    stored = world.history(view.id)[-1]
+    entry = returned[-1]
+    assert (entry.seq, entry.trigger, entry.reason, entry.hash) == (
+        stored.seq,
+        stored.trigger,
+        stored.reason,
+        stored.hash,
+    )
+    assert json.loads(entry.payload) == stored.payload == {"level": "commune"}
+    assert entry.prev_hash == world.history(view.id)[-2].hash
