@@ -77,6 +77,7 @@ _CHANGING = (
     "version",
     "last_hash",
 )
+_CHANGING_KEYS = frozenset(_CHANGING)
 _SAVE = update(_TABLE).where(
     _TABLE.c.id == bindparam("saved_id"), _TABLE.c.version == bindparam("loaded_version")
 )
@@ -88,9 +89,10 @@ def _save(session: Session, nomination: Nomination) -> None:
     The version is the one it was loaded (or last saved) with: a row another command changed
     meanwhile updates nothing, which is a StaleDataError, as the session's flush would raise.
     The written values become the session's committed state, so its flush leaves the row alone
-    (and still writes anything else a caller changed on it, guarded by the new version). Without
-    the last step (SQLAlchemy has no public call for it) the session would still see the object
-    as modified and run a whole flush at commit that writes nothing.
+    (and still writes anything else a caller changed on it, guarded by the new version). When
+    nothing else changed, the whole object is marked committed (SQLAlchemy has no public call
+    for it): otherwise the session would still see it as modified and run a flush at commit that
+    writes nothing.
     """
     history = get_history(nomination, "version")
     stored = (history.deleted or history.unchanged or [nomination.version])[0]
@@ -103,11 +105,12 @@ def _save(session: Session, nomination: Nomination) -> None:
             f"nomination {nomination.id} is no longer at version {stored}; another command "
             "changed it"
         )
-    for key, value in values.items():
-        set_committed_value(nomination, key, value)
     state = inspect(nomination)
-    if not state.committed_state:  # nothing else changed: the session has nothing to flush
-        state._commit_all(state.dict, session.identity_map)  # clears the "modified" mark
+    if state.committed_state.keys() <= _CHANGING_KEYS:  # nothing else changed: nothing to flush
+        state._commit_all(state.dict, session.identity_map)  # also clears the "modified" mark
+    else:
+        for key, value in values.items():
+            set_committed_value(nomination, key, value)
 
 
 def load(session: Session, nomination_id: int) -> Nomination:
