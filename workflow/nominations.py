@@ -10,10 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect, select, update
-from sqlalchemy.orm import Session, aliased, contains_eager
-from sqlalchemy.orm.attributes import get_history, set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
 import states
 from states import DEFINITION_VERSION, Dossier, RuleViolation, State, Trigger
@@ -25,10 +22,10 @@ from workflow.errors import (
     Forbidden,
     InvalidInput,
     InvalidTransition,
-    NotFound,
     Refused,
 )
-from workflow.tables import Campaign, Nomination, Person
+from workflow.nomination_store import load_with_proposer, save
+from workflow.tables import Campaign, Nomination
 from workflow.text import clean_text
 from workflow.timeutil import format_local, local_date
 
@@ -49,80 +46,8 @@ __all__ = [
 DECISION_NUMBER = re.compile(r"^\d{1,6}/[0-9A-Za-zĐđ]+(?:-[0-9A-Za-zĐđ]+)*$")
 
 
-_PROPOSER = aliased(Person, name="proposer")
-#: A nomination with its unit, its campaign and its proposer's username, in one statement built
-#: once (so each command reuses its compiled form).
-_LOAD = (
-    select(Nomination, _PROPOSER.username)
-    .join(Nomination.unit)
-    .join(Nomination.campaign)
-    .join(_PROPOSER, Nomination.proposer_id == _PROPOSER.id)
-    .options(contains_eager(Nomination.unit), contains_eager(Nomination.campaign))
-    .where(Nomination.id == bindparam("nomination_id"))
-)
-
-
-_TABLE: Table = Nomination.__table__  # type: ignore[assignment]
-#: What a command may change on a nomination: `_save` writes these with one UPDATE built once.
-_CHANGING = (
-    "state",
-    "awaiting",
-    "returned_level",
-    "returns",
-    "signoffs",
-    "award_number",
-    "award_date",
-    "award_form",
-    "updated_at",
-    "version",
-    "last_hash",
-)
-_CHANGING_KEYS = frozenset(_CHANGING)
-_SAVE = update(_TABLE).where(
-    _TABLE.c.id == bindparam("saved_id"), _TABLE.c.version == bindparam("loaded_version")
-)
-
-
-def _save(session: Session, nomination: Nomination) -> None:
-    """Write the nomination's changing columns with one UPDATE guarded by its stored version.
-
-    The version is the one it was loaded (or last saved) with: a row another command changed
-    meanwhile updates nothing, which is a StaleDataError, as the session's flush would raise.
-    The written values become the session's committed state, so its flush leaves the row alone
-    (and still writes anything else a caller changed on it, guarded by the new version). When
-    nothing else changed, the whole object is marked committed (SQLAlchemy has no public call
-    for it): otherwise the session would still see it as modified and run a flush at commit that
-    writes nothing.
-    """
-    history = get_history(nomination, "version")
-    stored = (history.deleted or history.unchanged or [nomination.version])[0]
-    values = {key: getattr(nomination, key) for key in _CHANGING}
-    written = session.connection().execute(
-        _SAVE, {"saved_id": nomination.id, "loaded_version": stored, **values}
-    )
-    if written.rowcount != 1:
-        raise StaleDataError(
-            f"nomination {nomination.id} is no longer at version {stored}; another command "
-            "changed it"
-        )
-    state = inspect(nomination)
-    if state.committed_state.keys() <= _CHANGING_KEYS:  # nothing else changed: nothing to flush
-        state._commit_all(state.dict, session.identity_map)  # also clears the "modified" mark
-    else:
-        for key, value in values.items():
-            set_committed_value(nomination, key, value)
-
-
 def load(session: Session, nomination_id: int) -> Nomination:
     return load_with_proposer(session, nomination_id)[0]
-
-
-def load_with_proposer(session: Session, nomination_id: int) -> tuple[Nomination, str]:
-    """The nomination (with its unit and campaign) and its proposer's username, or NotFound."""
-    row = session.execute(_LOAD, {"nomination_id": nomination_id}).one_or_none()
-    if row is None:
-        raise NotFound(f"no nomination with id {nomination_id}")
-    return row[0], row[1]
 
 
 def chain_of(nomination: Nomination) -> tuple[str, ...]:
@@ -222,7 +147,7 @@ def change(
         payload=payload,
         definition_version=nomination.definition_version,
     )
-    _save(session, nomination)
+    save(session, nomination)
 
 
 def register(
@@ -328,7 +253,7 @@ def register(
         },
         definition_version=DEFINITION_VERSION,
     )
-    _save(session, nomination)
+    save(session, nomination)
     return nomination
 
 
