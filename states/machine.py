@@ -227,6 +227,31 @@ def _succeeds(trigger: str, dossier: Dossier) -> bool:
     )
 
 
+#: The machine's answer for a dossier and a trigger — the dossier's (state, returned level,
+#: returns) afterwards, or None when it refuses — keyed by the trigger and the dossier's fields.
+#: Its conditions and callbacks read and write only those fields, so the answer for one key never
+#: changes: `fire` asks the machine once per key and reads the answer here afterwards (attaching a
+#: model to the machine costs more than the rest of a command). At most triggers × states × chains
+#: × returned levels × return counts keys, a few thousand. tests/unit compare it with the machine.
+_Outcome = tuple[str, str | None, int] | None
+_OUTCOMES: dict[tuple[str, str, tuple[str, ...], str | None, int], _Outcome] = {}
+
+
+def _ask_machine(dossier: Dossier, trigger: str) -> _Outcome:
+    """Fire `trigger` on a copy of `dossier` attached to the shared machine; None if refused."""
+    probe = Dossier(dossier.state, dossier.chain, dossier.returned_level, dossier.returns)
+    with _ATTACH:
+        MACHINE.add_model(probe, initial=probe.state)
+    try:
+        done = probe.trigger(trigger)  # type: ignore[attr-defined]
+    except MachineError:
+        done = False
+    finally:
+        with _ATTACH:
+            MACHINE.remove_model(probe)
+    return (probe.state, probe.returned_level, probe.returns) if done else None
+
+
 def fire(dossier: Dossier, trigger: str) -> str:
     """Apply `trigger` to `dossier` in place and return its new state.
 
@@ -235,15 +260,12 @@ def fire(dossier: Dossier, trigger: str) -> str:
     """
     if trigger not in MACHINE.events:
         raise InvalidTransition(trigger, dossier.state, [])
-    with _ATTACH:
-        MACHINE.add_model(dossier, initial=dossier.state)
-    try:
-        done = dossier.trigger(trigger)  # type: ignore[attr-defined]
-    except MachineError:
-        done = False
-    finally:
-        with _ATTACH:
-            MACHINE.remove_model(dossier)
-    if not done:
+    key = (trigger, dossier.state, dossier.chain, dossier.returned_level, dossier.returns)
+    if key in _OUTCOMES:
+        outcome = _OUTCOMES[key]
+    else:
+        outcome = _OUTCOMES[key] = _ask_machine(dossier, trigger)
+    if outcome is None:
         raise InvalidTransition(trigger, dossier.state, allowed_sources(trigger, dossier))
+    dossier.state, dossier.returned_level, dossier.returns = outcome
     return dossier.state

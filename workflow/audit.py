@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, class_mapper
 
 from workflow.tables import AuditEntry
 from workflow.timeutil import as_utc
@@ -215,6 +216,43 @@ class Audited(Protocol):
     last_hash: str
 
 
+#: Built once, so each command reuses its compiled form.
+_INSERT_ENTRY = insert(AuditEntry)
+_ENTRIES = class_mapper(AuditEntry).class_manager
+
+
+def _written(values: dict[str, Any]) -> AuditEntry:
+    """The written entry as an AuditEntry outside any session, its values set without the
+    attribute events of __init__ (they cost as much as the INSERT itself)."""
+    entry = _ENTRIES.new_instance()
+    entry.__dict__.update(values)
+    return entry
+
+
+def _text(value: Any) -> Any:
+    """Text in NFC (checking is cheaper than normalising, and nearly all text is NFC already)."""
+    if (
+        isinstance(value, str)
+        and not value.isascii()
+        and not unicodedata.is_normalized("NFC", value)
+    ):
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+def _canonical(value: Any) -> str:
+    """canonical_json for a value whose texts are NFC already."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _entry_hash(fields: dict[str, Any]) -> str:
+    """hash_fields(fields) for fields whose payload is NFC already: only the texts beside it and
+    in the actor are normalised, instead of the whole tree again."""
+    texts = {key: _text(value) for key, value in fields.items()}
+    texts["actor"] = {key: _text(value) for key, value in fields["actor"].items()}
+    return hashlib.sha256(_canonical(texts).encode("utf-8")).hexdigest()
+
+
 def record(
     session: Session,
     target: Audited,
@@ -231,24 +269,48 @@ def record(
 ) -> AuditEntry:
     """Append the next entry of `target`'s stream and move its version and head hash on.
 
-    The version column makes a concurrent change of the same object fail at flush, so two
-    commands never both append entry N.
+    The entry is written at once, with one INSERT on the command's connection; the target's new
+    version and head hash are written with the target (its command's save, or the session's
+    flush), where the version column makes a concurrent change of the same object fail. The
+    unique (stream, seq) fails a second writer of entry N at its INSERT, so two commands never
+    both append entry N. Returns the written entry (not attached to the session).
     """
     seq = (target.version or 0) + 1
-    entry = new_entry(
+    prev_hash = target.last_hash or GENESIS
+    payload = _nfc(payload or {})
+    fields = entry_fields(
         stream=stream,
         seq=seq,
-        prev_hash=target.last_hash or GENESIS,
         at=at,
         actor=actor,
         trigger=trigger,
         from_state=from_state,
         to_state=to_state,
         reason=reason,
-        payload=payload or {},
+        payload=payload,
         definition_version=definition_version,
+        prev_hash=prev_hash,
     )
-    session.add(entry)
+    digest = _entry_hash(fields)
+    values: dict[str, Any] = {
+        "stream": stream,
+        "seq": seq,
+        "at": at,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "actor_unit": actor.unit,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "payload": _canonical(payload),
+        "definition_version": definition_version,
+        "encoding": ENCODING,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    session.connection().execute(_INSERT_ENTRY, values)
     target.version = seq
-    target.last_hash = entry.hash
-    return entry
+    target.last_hash = digest
+    return _written(values)

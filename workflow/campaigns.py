@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from states import DEFINITION_VERSION, LEVELS, Level
@@ -194,11 +194,17 @@ def create_campaign(
     return campaign
 
 
+#: Built once, so each command reuses its compiled form.
+_BY_CODE = (
+    select(Campaign)
+    .where(Campaign.code == bindparam("code"))
+    .options(joinedload(Campaign.issuing_unit))
+)
+
+
 def campaign_by_code(session: Session, code: str) -> Campaign:
     code = clean_code(code, "campaign")
-    campaign = session.scalars(
-        select(Campaign).where(Campaign.code == code).options(joinedload(Campaign.issuing_unit))
-    ).one_or_none()
+    campaign = session.scalars(_BY_CODE, {"code": code}).one_or_none()
     if campaign is None:
         raise NotFound(f"no campaign with code '{code}'")
     return campaign

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from states import LEVELS, Level
 from workflow.errors import InvalidInput, NotFound
@@ -73,25 +73,32 @@ class Principal:
         return ", ".join(f"{g.unit.name} ({g.unit.code})" for g in held) or "no unit"
 
 
+#: A person with the role and unit of each of their grants (one row each; one row of NULLs for a
+#: person without any), in one statement built once.
+_PRINCIPAL = (
+    select(Person, RoleGrant.role, Unit)
+    .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
+    .outerjoin(Unit, Unit.id == RoleGrant.unit_id)
+    .where(Person.username == bindparam("username"))
+    .order_by(RoleGrant.id)
+)
+
+
 def load_principal(session: Session, username: str) -> Principal:
     username = clean_code(username, "person")
-    person = (
-        session.scalars(
-            select(Person)
-            .where(Person.username == username)
-            .options(joinedload(Person.grants).joinedload(RoleGrant.unit))
-        )
-        .unique()
-        .one_or_none()
-    )
-    if person is None:
+    rows = session.execute(_PRINCIPAL, {"username": username}).all()
+    if not rows:
         raise NotFound(f"no person with username '{username}'")
-    return Principal(person, tuple(Grant(g.role, g.unit) for g in person.grants))
+    grants = tuple(Grant(role, unit) for _, role, unit in rows if role is not None)
+    return Principal(rows[0][0], grants)
+
+
+_UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
 
 
 def unit_by_code(session: Session, code: str, field: str = "unit") -> Unit:
     code = clean_code(code, field)
-    unit = session.scalars(select(Unit).where(Unit.code == code)).one_or_none()
+    unit = session.scalars(_UNIT_BY_CODE, {"code": code}).one_or_none()
     if unit is None:
         raise NotFound(f"no unit with code '{code}'")
     return unit

@@ -10,8 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 import states
 from states import DEFINITION_VERSION, Dossier, RuleViolation, State, Trigger
@@ -23,9 +22,9 @@ from workflow.errors import (
     Forbidden,
     InvalidInput,
     InvalidTransition,
-    NotFound,
     Refused,
 )
+from workflow.nomination_store import load_with_proposer, save
 from workflow.round_tables import NominationTerms
 from workflow.tables import Campaign, Nomination
 from workflow.text import clean_text
@@ -35,6 +34,7 @@ __all__ = [
     "DECISION_NUMBER",
     "change",
     "load",
+    "load_with_proposer",
     "officer_grant",
     "officer_step",
     "register",
@@ -47,14 +47,7 @@ DECISION_NUMBER = re.compile(r"^\d{1,6}/[0-9A-Za-zĐđ]+(?:-[0-9A-Za-zĐđ]+)*$"
 
 
 def load(session: Session, nomination_id: int) -> Nomination:
-    nomination = session.scalars(
-        select(Nomination)
-        .where(Nomination.id == nomination_id)
-        .options(joinedload(Nomination.unit), joinedload(Nomination.campaign))
-    ).one_or_none()
-    if nomination is None:
-        raise NotFound(f"no nomination with id {nomination_id}")
-    return nomination
+    return load_with_proposer(session, nomination_id)[0]
 
 
 def chain_of(nomination: Nomination) -> tuple[str, ...]:
@@ -154,6 +147,7 @@ def change(
         payload=payload,
         definition_version=nomination.definition_version,
     )
+    save(session, nomination)
     notify.on_transition(
         session, nomination, trigger, from_state, dossier.state, actor, now, reason
     )
@@ -269,6 +263,7 @@ def register(
         },
         definition_version=DEFINITION_VERSION,
     )
+    save(session, nomination)
     return nomination
 
 

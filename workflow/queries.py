@@ -14,7 +14,7 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.tables import AuditEntry, Campaign, Nomination, Person, Unit
 from workflow.views import EntryView, NominationView
 
-__all__ = ["MAX_PAGE", "history", "inbox", "list_nominations", "show"]
+__all__ = ["MAX_PAGE", "history", "inbox", "list_nominations", "nomination_view", "show"]
 
 MAX_PAGE = 500
 
@@ -51,6 +51,11 @@ def _view(row: Any) -> NominationView:
         updated_at=nomination.updated_at,
         version=nomination.version,
     )
+
+
+def nomination_view(nomination: Nomination, proposer: str) -> NominationView:
+    """The view of a nomination loaded with its unit and campaign, as a command leaves it."""
+    return _view((nomination, nomination.campaign.code, nomination.unit, proposer))
 
 
 def _page(limit: int, offset: int) -> None:

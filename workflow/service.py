@@ -217,9 +217,8 @@ class Service:
                 nominee_username=nominee,
                 form=form,
             )
-            nomination_id = created.id
-            log.info("nomination.registered", nomination=nomination_id)
-        return self.show(nomination_id)
+            log.info("nomination.registered", nomination=created.id)
+        return queries.nomination_view(created, principal.username)
 
     def _officer(
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
@@ -227,11 +226,11 @@ class Service:
         number = _nomination_id(nomination_id)
         with self._write(trigger, actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, number)
+            nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.officer_step(
                 principal, nomination, trigger, self.clock.now(), session, reason
             )
-        return self.show(number)
+        return queries.nomination_view(nomination, proposer)
 
     def _review(
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
@@ -239,9 +238,9 @@ class Service:
         number = _nomination_id(nomination_id)
         with self._write(trigger, actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, number)
+            nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.review(principal, nomination, trigger, self.clock.now(), session, reason)
-        return self.show(number)
+        return queries.nomination_view(nomination, proposer)
 
     def implement(self, actor: str, nomination_id: object) -> NominationView:
         return self._officer(Trigger.IMPLEMENT, actor, nomination_id)

@@ -1,0 +1,91 @@
+"""A nomination's row as a command reads and writes it, with statements built once.
+
+`load_with_proposer` reads the nomination with its unit, campaign and proposer's username in one
+statement; `save` writes what a command changed in one UPDATE guarded by the version the row was
+read with, so a row another command changed meanwhile is a conflict, never overwritten. Both
+reuse their compiled form on every command, where building and compiling them anew (and letting
+the session's unit of work find and write the changes) cost most of a command's time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow.errors import NotFound
+from workflow.tables import Nomination, Person
+
+__all__ = ["load_with_proposer", "save"]
+
+_PROPOSER = aliased(Person, name="proposer")
+#: A nomination with its unit, its campaign and its proposer's username, in one statement built
+#: once (so each command reuses its compiled form).
+_LOAD = (
+    select(Nomination, _PROPOSER.username)
+    .join(Nomination.unit)
+    .join(Nomination.campaign)
+    .join(_PROPOSER, Nomination.proposer_id == _PROPOSER.id)
+    .options(contains_eager(Nomination.unit), contains_eager(Nomination.campaign))
+    .where(Nomination.id == bindparam("nomination_id"))
+)
+
+
+_TABLE: Table = Nomination.__table__  # type: ignore[assignment]
+#: What a command may change on a nomination: `_save` writes these with one UPDATE built once.
+_CHANGING = (
+    "state",
+    "awaiting",
+    "returned_level",
+    "returns",
+    "signoffs",
+    "award_number",
+    "award_date",
+    "award_form",
+    "updated_at",
+    "version",
+    "last_hash",
+)
+_CHANGING_KEYS = frozenset(_CHANGING)
+_SAVE = update(_TABLE).where(
+    _TABLE.c.id == bindparam("saved_id"), _TABLE.c.version == bindparam("loaded_version")
+)
+
+
+def save(session: Session, nomination: Nomination) -> None:
+    """Write the nomination's changing columns with one UPDATE guarded by its stored version.
+
+    The version is the one it was loaded (or last saved) with: a row another command changed
+    meanwhile updates nothing, which is a StaleDataError, as the session's flush would raise.
+    The written values become the session's committed state, so its flush leaves the row alone
+    (and still writes anything else a caller changed on it, guarded by the new version). When
+    nothing else changed, the whole object is marked committed (SQLAlchemy has no public call
+    for it): otherwise the session would still see it as modified and run a flush at commit that
+    writes nothing.
+    """
+    history = get_history(nomination, "version")
+    stored = (history.deleted or history.unchanged or [nomination.version])[0]
+    values = {key: getattr(nomination, key) for key in _CHANGING}
+    written = session.connection().execute(
+        _SAVE, {"saved_id": nomination.id, "loaded_version": stored, **values}
+    )
+    if written.rowcount != 1:
+        raise StaleDataError(
+            f"nomination {nomination.id} is no longer at version {stored}; another command "
+            "changed it"
+        )
+    state = inspect(nomination)
+    if state.committed_state.keys() <= _CHANGING_KEYS:  # nothing else changed: nothing to flush
+        state._commit_all(state.dict, session.identity_map)  # also clears the "modified" mark
+    else:
+        for key, value in values.items():
+            set_committed_value(nomination, key, value)
+
+
+def load_with_proposer(session: Session, nomination_id: int) -> tuple[Nomination, str]:
+    """The nomination (with its unit and campaign) and its proposer's username, or NotFound."""
+    row = session.execute(_LOAD, {"nomination_id": nomination_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"no nomination with id {nomination_id}")
+    return row[0], row[1]
