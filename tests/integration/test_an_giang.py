@@ -28,6 +28,9 @@ from workflow.views import NominationView
 CAMPAIGN = "AG-CCHC-2024"
 FORM = "Bằng khen"
 
+#: The provincial council: the vice-chairman, the trade union and the Fatherland Front.
+COUNCIL = ["pho.ag", "hd.congdoan", "hd.mattran"]
+
 AN_GIANG: dict[str, Any] = {
     "units": [
         {"code": "89", "name": "Tỉnh An Giang", "level": "province"},
@@ -71,6 +74,16 @@ AN_GIANG: dict[str, Any] = {
             "username": "pho.ag",
             "name": "Lê Văn Phước",
             "roles": [{"role": "approver", "unit": "89"}],
+        },
+        {
+            "username": "hd.congdoan",
+            "name": "Đoàn Thị Mai",
+            "roles": [],
+        },
+        {
+            "username": "hd.mattran",
+            "name": "Huỳnh Văn Sơn",
+            "roles": [],
         },
         {
             "username": "vp.ag",
@@ -136,6 +149,8 @@ AN_GIANG: dict[str, Any] = {
             ],
             "quotas": {"collective": 4, "individual": 6},
             "public_comment_forms": [FORM],
+            # The provincial Hội đồng Thi đua – Khen thưởng weighs every dossier at the province.
+            "councils": [{"level": "province", "members": COUNCIL, "threshold": "2/3"}],
         }
     ],
 }
@@ -203,7 +218,8 @@ def province_reviewed(service: Service, clock: FixedClock) -> list[NominationVie
         if unit in COMMUNE_APPROVER:
             service.approve(COMMUNE_APPROVER[unit], view.id)
             service.approve("ct.longxuyen", view.id)
-        done.append(service.approve("pho.ag", view.id, "Hội đồng đề nghị khen thưởng"))
+        service.vote("pho.ag", view.id, approve=True, comment="Đề nghị khen thưởng")
+        done.append(service.vote("hd.congdoan", view.id, approve=True, comment="Nhất trí"))
     return done
 
 
@@ -445,8 +461,10 @@ def test_the_yearly_round_public_comment_quota_decision_and_revocation(
         "0 remain",
     )
 
-    # The objected individual is reviewed again at the province, by the same person.
-    assert an_giang.approve("pho.ag", objected).state == "province_reviewed"
+    # The objected individual is weighed again by the council, whose earlier votes no longer
+    # count: the third member's vote alone does not decide it.
+    assert an_giang.vote("hd.mattran", objected, approve=True).state == back.state
+    assert an_giang.vote("pho.ag", objected, approve=True).state == "province_reviewed"
 
     # Revocation: the authority that granted it, with a reason and its own decision.
     revoked = ready[0]
@@ -495,7 +513,10 @@ def test_the_yearly_round_public_comment_quota_decision_and_revocation(
     first = award["dossiers"][0]
     assert {s["criterion"] for s in first["scores"]} == {"ket_qua", "sang_kien", "lan_toa"}
     assert [s["level"] for s in first["signoffs"]] == ["province"]
-    assert first["votes"] == []
+    assert [(v["level"], v["member"], v["vote"]) for v in first["votes"]] == [
+        ("province", "pho.ag", "approve"),
+        ("province", "hd.congdoan", "approve"),
+    ]
     assert {"Trần Thị Hạnh", "Lê Văn Phước", "Nguyễn Thanh Bình"} <= set(first["people"])
     commune = next(d for d in award["dossiers"] if d["nomination"]["unit"] == "30280")
     assert [s["level"] for s in commune["signoffs"]] == ["commune", "district", "province"]
