@@ -8,8 +8,8 @@
    the ratio of transitions per second with / without is the outbox's cost. Each kind runs
    `--repeat` times, alternating which goes first, and the best run of each is compared.
 
-    .venv/bin/python bench/notifications.py --n 10000
-    .venv/bin/python bench/notifications.py --n 2000 --chain-n 100 --backends sqlite,postgresql
+    .venv/bin/python bench/delivery.py --n 10000
+    .venv/bin/python bench/delivery.py --n 2000 --chain-n 100 --backends sqlite,postgresql
 
 Progress goes to stderr; the last line on stdout is one JSON object of the figures.
 """
