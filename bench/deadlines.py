@@ -114,7 +114,12 @@ def seed(url: str, n: int) -> tuple[int, int, int]:
             for nid in range(start, min(n, start + 9_999) + 1):
                 title = f"Sáng kiến số hoá hồ sơ {nid}"
                 name = f"Tổ một cửa {nid}"
-                payload = {"campaign": CAMPAIGN, "title": title, "nominee_name": name}
+                payload = {
+                    "campaign": CAMPAIGN,
+                    "title": title,
+                    "nominee_name": name,
+                    "chain": ["commune", "district", "province"],
+                }
                 fields = audit.entry_fields(
                     stream=f"nomination:{nid}",
                     seq=1,
