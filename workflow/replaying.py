@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from states import LEVELS, MACHINE, Dossier, InvalidTransition, State, Trigger, fire
 from workflow.encoding import Row, at_text
-from workflow.scanning import nomination_rows, replay_rows
+from workflow.scanning import Share, nomination_rows, replay_rows
 
 __all__ = [
     "CHAINS",
@@ -176,12 +176,14 @@ def replay_log(
     as_of: str | None = None,
     campaign: str | None = None,
     progress: Callable[[int], None] | None = None,
+    share: Share | None = None,
 ) -> ReplayReport:
-    """Replay every nomination's stream (up to `as_of`, encoding-1 time text, when given)."""
+    """Replay every nomination's stream (up to `as_of`, encoding-1 time text, when given), or
+    one share's (see workflow.scanning.Share)."""
     report = ReplayReport()
     replayers: dict[str, Replayer] = {}
     get = replayers.get
-    for batch in _rows_until(replay_rows(connection), as_of):
+    for batch in _rows_until(replay_rows(connection, share), as_of):
         for row in batch:
             stream = row[1]
             replayer = get(stream)
@@ -191,7 +193,7 @@ def replay_log(
         report.entries += len(batch)
         if progress is not None:
             progress(report.entries)
-    for batch in nomination_rows(connection):
+    for batch in nomination_rows(connection, share):
         for nomination, code, state, _version, _last_hash in batch:
             if campaign is not None and code != campaign:
                 continue

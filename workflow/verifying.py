@@ -29,7 +29,7 @@ from workflow.audit import GENESIS, Actor, Break, VerifyReport, entry_fields, ha
 from workflow.encoding import Row, at_text, row_hash
 from workflow.merkle import MerkleBuilder
 from workflow.replaying import Replayer
-from workflow.scanning import audit_rows, nomination_rows
+from workflow.scanning import Share, audit_rows, nomination_rows, share_where
 
 __all__ = ["Watch", "diagnose", "verify_log"]
 
@@ -169,14 +169,18 @@ def verify_log(
     connection: Connection,
     progress: Callable[[int], None] | None = None,
     watch: Watch | None = None,
+    share: Share | None = None,
 ) -> VerifyReport:
+    """Verify the whole log, or one share of its streams (see workflow.scanning.Share)."""
+    if watch is not None and share is not None:
+        raise ValueError("a checkpoint's watch needs the whole log in one pass")
     report = VerifyReport()
     # per stream: [next seq, previous hash, last id, replayer or None, broken]
     streams: dict[str, list[Any]] = {}
     broken: list[str] = []
     next_progress = PROGRESS_EVERY
     get = streams.get
-    for batch in audit_rows(connection):
+    for batch in audit_rows(connection, share=share):
         for row in batch:
             stream = row[1]
             state = get(stream)
@@ -216,15 +220,18 @@ def verify_log(
             continue
         seq, entry_id, why = found
         report.breaks.append(Break(stream, seq, entry_id, why))
-    _check_stored(connection, streams, report)
+    _check_stored(connection, streams, report, share)
     return report
 
 
 def _check_stored(
-    connection: Connection, streams: dict[str, list[Any]], report: VerifyReport
+    connection: Connection,
+    streams: dict[str, list[Any]],
+    report: VerifyReport,
+    share: Share | None = None,
 ) -> None:
     known: set[str] = set()
-    for batch in nomination_rows(connection):
+    for batch in nomination_rows(connection, share):
         for nomination, _code, stored, version, last_hash in batch:
             key = f"nomination:{nomination}"
             known.add(key)
@@ -250,8 +257,9 @@ def _check_stored(
                 )
             if found is not None:
                 report.breaks.append(found)
+    mine = f" WHERE {share_where(connection, share, 'id')}" if share is not None else ""
     for campaign, version, last_hash in connection.exec_driver_sql(
-        "SELECT id, version, last_hash FROM campaigns ORDER BY id"
+        f"SELECT id, version, last_hash FROM campaigns{mine} ORDER BY id"
     ):
         key = f"campaign:{campaign}"
         known.add(key)
