@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 from workflow.audit import GENESIS, Actor, Break, VerifyReport, entry_fields, hash_fields
 from workflow.encoding import Row, at_text, row_hash
 from workflow.merkle import MerkleBuilder
-from workflow.replaying import Replayer
+from workflow.replaying import Progress, Replayer, ReplayTable
 from workflow.scanning import Share, audit_rows, nomination_rows, share_where
 
 __all__ = ["Watch", "diagnose", "verify_log"]
@@ -175,18 +175,21 @@ def verify_log(
     if watch is not None and share is not None:
         raise ValueError("a checkpoint's watch needs the whole log in one pass")
     report = VerifyReport()
-    # per stream: [next seq, previous hash, last id, replayer or None, broken]
+    # per stream: [next seq, previous hash, last id, replay or None, broken], where a
+    # nomination's replay is a state id of `table` while it holds (workflow.replaying.Progress)
     streams: dict[str, list[Any]] = {}
     broken: list[str] = []
     next_progress = PROGRESS_EVERY
     get = streams.get
+    table = ReplayTable()
+    known = table.next.get
     for batch in audit_rows(connection, share=share):
         for row in batch:
             stream = row[1]
             state = get(stream)
             if state is None:
-                replayer = Replayer() if stream.startswith("nomination:") else None
-                state = streams[stream] = [1, GENESIS, 0, replayer, False]
+                replay = 0 if stream.startswith("nomination:") else None
+                state = streams[stream] = [1, GENESIS, 0, replay, False]
             if watch is not None:
                 if watch.merkle.size < watch.count:
                     watch.merkle.add_entry(row[16])
@@ -205,8 +208,12 @@ def verify_log(
                 broken.append(stream)
                 continue
             state[0], state[1], state[2] = row[2] + 1, row[16], row[0]
-            if state[3] is not None:
-                state[3].apply(row[2], row[8], row[9], row[10], row[12])
+            replay = state[3]
+            if type(replay) is int:
+                after: Progress | None = known((replay, row[8], row[9], row[10]))
+                if after is None:
+                    after = table.advance(replay, row[2], row[8], row[9], row[10], row[12])
+                state[3] = after
         report.entries += len(batch)
         if progress is not None and report.entries >= next_progress:
             progress(report.entries)
@@ -220,7 +227,7 @@ def verify_log(
             continue
         seq, entry_id, why = found
         report.breaks.append(Break(stream, seq, entry_id, why))
-    _check_stored(connection, streams, report, share)
+    _check_stored(connection, streams, report, share, table)
     return report
 
 
@@ -229,7 +236,9 @@ def _check_stored(
     streams: dict[str, list[Any]],
     report: VerifyReport,
     share: Share | None = None,
+    table: ReplayTable | None = None,
 ) -> None:
+    table = table or ReplayTable()
     known: set[str] = set()
     for batch in nomination_rows(connection, share):
         for nomination, _code, stored, version, last_hash in batch:
@@ -239,7 +248,7 @@ def _check_stored(
             if state[4]:
                 continue
             found = _head_break(key, state[0] - 1, state[1], version, last_hash, "nomination")
-            replayer: Replayer = state[3]
+            replayer = table.replayer(state[3])
             if found is None and replayer.problem is not None:
                 found = Break(
                     key,
