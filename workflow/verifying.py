@@ -12,8 +12,9 @@ its first bad entry:
                or fewer entries than its stored version counts
     reordered  sequence and id disagree, or a previous-hash links to a later entry
 
-Last, each nomination's stored state, version and head hash (and each campaign's version and head
-hash) must be what its entries say. `Watch` lets a checkpoint ride along the same pass.
+Last, each nomination's stored state, version and head hash (and each campaign's and delegation's
+version and head hash) must be what its entries say. `Watch` lets a checkpoint ride along the same
+pass.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from workflow.scanning import Share, audit_rows, nomination_rows, share_where
 __all__ = ["Watch", "diagnose", "verify_log"]
 
 PROGRESS_EVERY = 100_000
+#: Besides nominations, the objects with their own stream, version and head hash: (table, kind).
+HEADED = (("campaigns", "campaign"), ("delegations", "delegation"))
 
 
 @dataclass
@@ -267,16 +270,17 @@ def _check_stored(
             if found is not None:
                 report.breaks.append(found)
     mine = f" WHERE {share_where(connection, share, 'id')}" if share is not None else ""
-    for campaign, version, last_hash in connection.exec_driver_sql(
-        f"SELECT id, version, last_hash FROM campaigns{mine} ORDER BY id"
-    ):
-        key = f"campaign:{campaign}"
-        known.add(key)
-        state = streams.get(key, [1, GENESIS, 0, None, False])
-        if not state[4]:
-            found = _head_break(key, state[0] - 1, state[1], version, last_hash, "campaign")
-            if found is not None:
-                report.breaks.append(found)
+    for name, what in HEADED:
+        for number, version, last_hash in connection.exec_driver_sql(
+            f"SELECT id, version, last_hash FROM {name}{mine} ORDER BY id"
+        ):
+            key = f"{what}:{number}"
+            known.add(key)
+            state = streams.get(key, [1, GENESIS, 0, None, False])
+            if not state[4]:
+                found = _head_break(key, state[0] - 1, state[1], version, last_hash, what)
+                if found is not None:
+                    report.breaks.append(found)
     for key, state in streams.items():
         if key not in known and not state[4]:
             report.breaks.append(
