@@ -228,12 +228,13 @@ def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
     def progress(done: int) -> None:
         print(f"  verified {done} entries …", file=sys.stderr, flush=True)
 
+    workers = _workers(args)
     if getattr(args, "checkpoint", None):
         if not args.public_key:
             raise InvalidInput("verify --checkpoint needs --public-key: the auditor's trusted key")
         report = service.verify_checkpoint(args.checkpoint, args.public_key, progress)
     else:
-        report = service.verify(progress)
+        report = service.verify(progress, workers=workers)
     return {
         "ok": report.ok,
         "entries": report.entries,
@@ -243,6 +244,17 @@ def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
             for b in report.breaks
         ],
     }
+
+
+def _workers(args: argparse.Namespace) -> int:
+    workers: int = args.workers
+    if workers < 1:
+        raise InvalidInput(f"--workers must be 1 or more, not {workers}")
+    if workers > 1 and getattr(args, "checkpoint", None):
+        raise InvalidInput(
+            "verify --checkpoint reads the whole log in one pass: leave out --workers"
+        )
+    return workers
 
 
 # auditors: keys, checkpoints, replay and export ---------------------------------------------
@@ -272,7 +284,7 @@ def _replay(service: Service, args: argparse.Namespace) -> _Rendered:
         if done % 100_000 == 0:
             print(f"  replayed {done} entries …", file=sys.stderr, flush=True)
 
-    report = service.replay(as_of, args.campaign, progress)
+    report = service.replay(as_of, args.campaign, progress, workers=_workers(args))
     items = [
         {
             "nomination": item.nomination,
@@ -779,6 +791,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--checkpoint", help="also prove the log extends this signed checkpoint")
     sub.add_argument("--public-key", help="the auditor's trusted public key (PEM)")
+    sub.add_argument(
+        "--workers", type=int, default=1, help="worker processes, one share of the streams each"
+    )
     sub = command("keygen", _keygen, "make the auditor's Ed25519 key pair", audit_commands)
     sub.add_argument("--out", required=True, help="folder for the key files")
     sub = command("checkpoint", _checkpoint, "sign a checkpoint of the log", audit_commands)
@@ -789,6 +804,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--as-of", help="dd/mm/yyyy[ HH:MM], Vietnam time: states at that instant")
     sub.add_argument("--campaign", help="only this campaign's nominations")
+    sub.add_argument(
+        "--workers", type=int, default=1, help="worker processes, one share of the streams each"
+    )
     sub = command("export", _export, "export entries as jsonl, csv or xlsx", audit_commands)
     sub.add_argument("--nomination", help="one nomination's entries")
     sub.add_argument("--campaign", help="one campaign's entries")

@@ -16,17 +16,20 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 from sqlalchemy import Connection
 
 from states import LEVELS, MACHINE, Dossier, InvalidTransition, State, Trigger, fire
 from workflow.encoding import Row, at_text
-from workflow.scanning import nomination_rows, replay_rows
+from workflow.scanning import Share, nomination_rows, replay_rows
 
 __all__ = [
     "CHAINS",
     "Outcome",
+    "Progress",
     "ReplayReport",
+    "ReplayTable",
     "Replayed",
     "Replayer",
     "replay_log",
@@ -139,6 +142,64 @@ class Replayer:
             self._fail(seq, f"says to '{to}', replay gives '{self.state}'")
 
 
+#: A replay that still holds, as what its next entry's outcome depends on:
+#: (state, chain, returned level, ever returned).
+_Template = tuple[str | None, tuple[str, ...], str | None, bool]
+#: One stream's replay in a scan: a state id of a `ReplayTable` while it holds, the Replayer that
+#: found its first problem after that.
+Progress = int | Replayer
+
+
+class ReplayTable:
+    """Replays many streams at once: a stream that still holds is a small int (a state id), and
+    what an entry other than 'register' does to it is remembered per (state id, trigger, from,
+    to), which is everything `Replayer.apply` looks at. A scan looks an entry up in `next`
+    itself and calls `advance` only on a miss; a miss replays the entry with a Replayer, so the
+    outcome and every problem's wording are the Replayer's."""
+
+    def __init__(self) -> None:
+        first: _Template = (None, (), None, False)
+        self._templates: list[_Template] = [first]
+        self._ids: dict[_Template, int] = {first: 0}
+        self.next: dict[tuple[int, str, str | None, str | None], int] = {}
+
+    def replayer(self, progress: Progress) -> Replayer:
+        """A stream's replay as a Replayer (a new one for a state id)."""
+        if isinstance(progress, Replayer):
+            return progress
+        state, chain, returned_level, returned = self._templates[progress]
+        return Replayer(state, chain, returned_level, 1 if returned else 0)
+
+    def advance(
+        self,
+        progress: int,
+        seq: int,
+        trigger: str,
+        frm: str | None,
+        to: str | None,
+        payload: str | None,
+    ) -> Progress:
+        """The stream's replay after one more entry (the Replayer, if the entry is a problem)."""
+        replayer = self.replayer(progress)
+        replayer.apply(seq, trigger, frm, to, payload)
+        if replayer.problem is not None:
+            return replayer
+        template = (replayer.state, replayer.chain, replayer.returned_level, replayer.returns > 0)
+        found = self._ids.get(template)
+        if found is None:
+            found = self._ids[template] = len(self._templates)
+            self._templates.append(template)
+        if trigger != _REGISTER:  # a registration's chain comes from its payload
+            self.next[(progress, trigger, frm, to)] = found
+        return found
+
+    def result(self, progress: Progress, entries: int) -> Replayer:
+        """A stream's finished replay with its count of entries."""
+        replayer = self.replayer(progress)
+        replayer.entries = entries
+        return replayer
+
+
 @dataclass(frozen=True)
 class Replayed:
     """One nomination: its replayed state (as of the instant) beside its stored state (now)."""
@@ -176,22 +237,32 @@ def replay_log(
     as_of: str | None = None,
     campaign: str | None = None,
     progress: Callable[[int], None] | None = None,
+    share: Share | None = None,
 ) -> ReplayReport:
-    """Replay every nomination's stream (up to `as_of`, encoding-1 time text, when given)."""
+    """Replay every nomination's stream (up to `as_of`, encoding-1 time text, when given), or
+    one share's (see workflow.scanning.Share)."""
     report = ReplayReport()
-    replayers: dict[str, Replayer] = {}
-    get = replayers.get
-    for batch in _rows_until(replay_rows(connection), as_of):
+    table = ReplayTable()
+    # per stream: [its replay (a state id or the Replayer that found a problem), entries]
+    streams: dict[str, list[Any]] = {}
+    get, known = streams.get, table.next.get
+    for batch in _rows_until(replay_rows(connection, share), as_of):
         for row in batch:
-            stream = row[1]
-            replayer = get(stream)
-            if replayer is None:
-                replayer = replayers[stream] = Replayer()
-            replayer.apply(row[2], row[4], row[5], row[6], row[7])
+            stream = get(row[1])
+            if stream is None:
+                stream = streams[row[1]] = [0, 0]
+            stream[1] += 1
+            at = stream[0]
+            if type(at) is int:
+                after: Progress | None = known((at, row[4], row[5], row[6]))
+                if after is None:
+                    after = table.advance(at, row[2], row[4], row[5], row[6], row[7])
+                stream[0] = after
         report.entries += len(batch)
         if progress is not None:
             progress(report.entries)
-    for batch in nomination_rows(connection):
+    replayers = {key: table.result(*stream) for key, stream in streams.items()}
+    for batch in nomination_rows(connection, share):
         for nomination, code, state, _version, _last_hash in batch:
             if campaign is not None and code != campaign:
                 continue

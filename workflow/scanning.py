@@ -14,9 +14,12 @@ from sqlalchemy import Connection
 
 from workflow.encoding import COLUMNS, Row
 
-__all__ = ["BATCH", "audit_rows", "nomination_rows", "replay_rows"]
+__all__ = ["BATCH", "Share", "audit_rows", "nomination_rows", "replay_rows", "share_where"]
 
 BATCH = 20_000
+#: One worker's share of the log: (workers, index). Share k of n holds the streams whose object
+#: id (the number after "nomination:" / "campaign:") is k modulo n, and those objects' rows.
+Share = tuple[int, int]
 
 
 _PG_AT = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
@@ -29,6 +32,29 @@ def _at(connection: Connection) -> str:
 
 def _select_columns(connection: Connection) -> str:
     return COLUMNS.replace(" at,", f" {_at(connection)},")
+
+
+def _stream_number(connection: Connection) -> str:
+    """SQL for a stream's object id; a stream without a number counts as 0 (share 0). No "?"
+    or "%" in it: the PostgreSQL scan turns "?" into placeholders."""
+    if connection.dialect.name == "postgresql":
+        part = "split_part(stream, ':', 2)"
+        return (
+            f"CASE WHEN {part} ~ '^-{{0,1}}[0-9]{{1,18}}$' THEN CAST({part} AS BIGINT) ELSE 0 END"
+        )
+    return "CAST(substr(stream, instr(stream, ':') + 1) AS INTEGER)"
+
+
+def share_where(connection: Connection, share: Share | None, column: str = "stream") -> str:
+    """A WHERE condition keeping one share's rows ("" for the whole log). `column` is "stream"
+    for audit rows, or an object id column (n.id, id) for nominations and campaigns."""
+    if share is None:
+        return ""
+    workers, index = int(share[0]), int(share[1])
+    number = _stream_number(connection) if column == "stream" else column
+    if connection.dialect.name == "postgresql":  # mod(): a bare % is a psycopg placeholder
+        return f"abs(mod({number}, {workers})) = {index}"
+    return f"abs({number} % {workers}) = {index}"
 
 
 def _batches(connection: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Row]]:
@@ -51,7 +77,11 @@ def _batches(connection: Connection, sql: str, params: tuple[Any, ...]) -> Itera
 
 
 def audit_rows(
-    connection: Connection, *, stream: str | None = None, streams_like: str | None = None
+    connection: Connection,
+    *,
+    stream: str | None = None,
+    streams_like: str | None = None,
+    share: Share | None = None,
 ) -> Iterator[list[Row]]:
     """Batches of audit rows (see workflow.encoding.COLUMNS), by id; optionally one stream."""
     where: str = ""
@@ -60,26 +90,30 @@ def audit_rows(
         where, params = " WHERE stream = ?", (stream,)
     elif streams_like is not None:
         where, params = " WHERE stream LIKE ?", (streams_like,)
+    elif share is not None:
+        where = f" WHERE {share_where(connection, share)}"
     sql = f"SELECT {_select_columns(connection)} FROM audit_log{where} ORDER BY id"
     yield from _batches(connection, sql, params)
 
 
-def nomination_rows(connection: Connection) -> Iterator[list[Row]]:
+def nomination_rows(connection: Connection, share: Share | None = None) -> Iterator[list[Row]]:
     """Batches of (id, campaign code, state, version, last_hash) of every nomination."""
+    where = f" WHERE {share_where(connection, share, 'n.id')}" if share is not None else ""
     sql = (
         "SELECT n.id, c.code, n.state, n.version, n.last_hash FROM nominations n "
-        "JOIN campaigns c ON c.id = n.campaign_id ORDER BY n.id"
+        f"JOIN campaigns c ON c.id = n.campaign_id{where} ORDER BY n.id"
     )
     yield from _batches(connection, sql, ())
 
 
-def replay_rows(connection: Connection) -> Iterator[list[Row]]:
+def replay_rows(connection: Connection, share: Share | None = None) -> Iterator[list[Row]]:
     """Batches of what a replay needs of each nomination entry, by id: (id, stream, seq, at,
     trigger, from_state, to_state, payload — for 'register' entries only)."""
     at = _at(connection)
+    mine = f" AND {share_where(connection, share)}" if share is not None else ""
     sql = (
         f"SELECT id, stream, seq, {at}, trigger, from_state, to_state, "
         "CASE WHEN trigger = 'register' THEN payload END FROM audit_log "
-        "WHERE stream LIKE 'nomination:%' ORDER BY id"
+        f"WHERE stream LIKE 'nomination:%'{mine} ORDER BY id"
     )
     yield from _batches(connection, sql, ())

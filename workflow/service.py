@@ -42,6 +42,7 @@ from workflow import (
     replaying,
     schedules,
     scores,
+    sharding,
     verifying,
     votes,
 )
@@ -359,7 +360,11 @@ class Service:
             queries.show(session, number)
             return queries.history(session, f"nomination:{number}")
 
-    def verify(self, progress: Callable[[int], None] | None = None) -> audit.VerifyReport:
+    def verify(
+        self, progress: Callable[[int], None] | None = None, workers: int = 1
+    ) -> audit.VerifyReport:
+        if workers > 1:  # one share of the streams per worker process (workflow.sharding)
+            return sharding.verify_shared(self.engine, workers, progress)
         with self._read() as session:
             return audit.verify(session, progress)
 
@@ -627,12 +632,17 @@ class Service:
         as_of: datetime | None = None,
         campaign: str | None = None,
         progress: Callable[[int], None] | None = None,
+        workers: int = 1,
     ) -> replaying.ReplayReport:
         """Every nomination's state rebuilt from its entries alone (up to `as_of`)."""
         with self._read() as session:
             if campaign is not None:
                 campaigns.campaign_by_code(session, campaign)
             until = None if as_of is None else encoding.at_text(as_of)
+            if workers > 1:  # one share of the streams per worker process (workflow.sharding)
+                return sharding.replay_shared(
+                    self.engine, workers, as_of=until, campaign=campaign, progress=progress
+                )
             return replaying.replay_log(
                 session.connection(), as_of=until, campaign=campaign, progress=progress
             )

@@ -12,8 +12,9 @@ its first bad entry:
                or fewer entries than its stored version counts
     reordered  sequence and id disagree, or a previous-hash links to a later entry
 
-Last, each nomination's stored state, version and head hash (and each campaign's version and head
-hash) must be what its entries say. `Watch` lets a checkpoint ride along the same pass.
+Last, each nomination's stored state, version and head hash (and each campaign's and delegation's
+version and head hash) must be what its entries say. `Watch` lets a checkpoint ride along the same
+pass.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from sqlalchemy import Connection
 from workflow.audit import GENESIS, Actor, Break, VerifyReport, entry_fields, hash_fields
 from workflow.encoding import Row, at_text, row_hash
 from workflow.merkle import MerkleBuilder
-from workflow.replaying import Replayer
-from workflow.scanning import audit_rows, nomination_rows
+from workflow.replaying import Progress, Replayer, ReplayTable
+from workflow.scanning import Share, audit_rows, nomination_rows, share_where
 
 __all__ = ["Watch", "diagnose", "verify_log"]
 
 PROGRESS_EVERY = 100_000
+#: Besides nominations, the objects with their own stream, version and head hash: (table, kind).
+HEADED = (("campaigns", "campaign"), ("delegations", "delegation"))
 
 
 @dataclass
@@ -169,20 +172,27 @@ def verify_log(
     connection: Connection,
     progress: Callable[[int], None] | None = None,
     watch: Watch | None = None,
+    share: Share | None = None,
 ) -> VerifyReport:
+    """Verify the whole log, or one share of its streams (see workflow.scanning.Share)."""
+    if watch is not None and share is not None:
+        raise ValueError("a checkpoint's watch needs the whole log in one pass")
     report = VerifyReport()
-    # per stream: [next seq, previous hash, last id, replayer or None, broken]
+    # per stream: [next seq, previous hash, last id, replay or None, broken], where a
+    # nomination's replay is a state id of `table` while it holds (workflow.replaying.Progress)
     streams: dict[str, list[Any]] = {}
     broken: list[str] = []
     next_progress = PROGRESS_EVERY
     get = streams.get
-    for batch in audit_rows(connection):
+    table = ReplayTable()
+    known = table.next.get
+    for batch in audit_rows(connection, share=share):
         for row in batch:
             stream = row[1]
             state = get(stream)
             if state is None:
-                replayer = Replayer() if stream.startswith("nomination:") else None
-                state = streams[stream] = [1, GENESIS, 0, replayer, False]
+                replay = 0 if stream.startswith("nomination:") else None
+                state = streams[stream] = [1, GENESIS, 0, replay, False]
             if watch is not None:
                 if watch.merkle.size < watch.count:
                     watch.merkle.add_entry(row[16])
@@ -201,8 +211,12 @@ def verify_log(
                 broken.append(stream)
                 continue
             state[0], state[1], state[2] = row[2] + 1, row[16], row[0]
-            if state[3] is not None:
-                state[3].apply(row[2], row[8], row[9], row[10], row[12])
+            replay = state[3]
+            if type(replay) is int:
+                after: Progress | None = known((replay, row[8], row[9], row[10]))
+                if after is None:
+                    after = table.advance(replay, row[2], row[8], row[9], row[10], row[12])
+                state[3] = after
         report.entries += len(batch)
         if progress is not None and report.entries >= next_progress:
             progress(report.entries)
@@ -216,19 +230,20 @@ def verify_log(
             continue
         seq, entry_id, why = found
         report.breaks.append(Break(stream, seq, entry_id, why))
-    _check_stored(connection, streams, report)
+    _check_stored(connection, streams, report, share, table)
     return report
 
 
-#: Streams, besides nominations', whose object row keeps its version and head hash: kind → table.
-HEADED_STREAMS = {"campaign": "campaigns", "delegation": "delegations"}
-
-
 def _check_stored(
-    connection: Connection, streams: dict[str, list[Any]], report: VerifyReport
+    connection: Connection,
+    streams: dict[str, list[Any]],
+    report: VerifyReport,
+    share: Share | None = None,
+    table: ReplayTable | None = None,
 ) -> None:
+    table = table or ReplayTable()
     known: set[str] = set()
-    for batch in nomination_rows(connection):
+    for batch in nomination_rows(connection, share):
         for nomination, _code, stored, version, last_hash in batch:
             key = f"nomination:{nomination}"
             known.add(key)
@@ -236,7 +251,7 @@ def _check_stored(
             if state[4]:
                 continue
             found = _head_break(key, state[0] - 1, state[1], version, last_hash, "nomination")
-            replayer: Replayer = state[3]
+            replayer = table.replayer(state[3])
             if found is None and replayer.problem is not None:
                 found = Break(
                     key,
@@ -254,15 +269,16 @@ def _check_stored(
                 )
             if found is not None:
                 report.breaks.append(found)
-    for kind, table in HEADED_STREAMS.items():
-        for object_id, version, last_hash in connection.exec_driver_sql(
-            f"SELECT id, version, last_hash FROM {table} ORDER BY id"
+    mine = f" WHERE {share_where(connection, share, 'id')}" if share is not None else ""
+    for name, what in HEADED:
+        for number, version, last_hash in connection.exec_driver_sql(
+            f"SELECT id, version, last_hash FROM {name}{mine} ORDER BY id"
         ):
-            key = f"{kind}:{object_id}"
+            key = f"{what}:{number}"
             known.add(key)
             state = streams.get(key, [1, GENESIS, 0, None, False])
             if not state[4]:
-                found = _head_break(key, state[0] - 1, state[1], version, last_hash, kind)
+                found = _head_break(key, state[0] - 1, state[1], version, last_hash, what)
                 if found is not None:
                     report.breaks.append(found)
     for key, state in streams.items():
