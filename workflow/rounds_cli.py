@@ -99,7 +99,11 @@ def _decision_text(decision: dict[str, Any]) -> str:
         for s in dossier["signoffs"]:
             lines.append(f"      signed at {s['level']} by {s['person']}")
         for v in dossier["votes"]:
-            lines.append(f"      vote {v}")
+            comment = f" «{v['comment']}»" if v["comment"] else ""
+            lines.append(
+                f"      vote at {v['level']}: {v['member_name']} ({v['member']}) "
+                f"{v['vote']}{comment}"
+            )
         lines.append(f"      people: {', '.join(dossier['people'])}")
     return "\n".join(lines)
 

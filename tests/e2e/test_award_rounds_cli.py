@@ -95,9 +95,10 @@ def test_scores_ranking_batch_award_decision_and_revocation_from_the_command_lin
 
     shown = json.loads(ok(thidua(db_url, "decision", "show", "163/QĐ-UBND", "--json")))
     assert [d["nomination"]["state"] for d in shown[0]["dossiers"]] == ["awarded"] * 4
-    assert "signed at province by Lê Văn Phước" in ok(
-        thidua(db_url, "decision", "show", "163/QĐ-UBND")
-    )
+    text = ok(thidua(db_url, "decision", "show", "163/QĐ-UBND"))
+    # The provincial council decides: the vote that reached 2 of 3 signs the level off.
+    assert "signed at province by Đoàn Thị Mai" in text
+    assert "vote at province: Lê Văn Phước (pho.ag) approve «Đề nghị khen thưởng»" in text
     revoked = json.loads(
         ok(
             thidua(
