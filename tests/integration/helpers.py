@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import snapshot
+from workflow.errors import WorkflowError
 from workflow.service import Service
 from workflow.views import NominationView
 
@@ -33,3 +41,17 @@ def reported_ward(service: Service, **kwargs: str) -> NominationView:
     officer = kwargs.get("officer", "hung.thanhxuan")
     service.implement(officer, view.id)
     return service.report(officer, view.id)
+
+
+def refused(
+    engine: sa.Engine,
+    error: type[WorkflowError],
+    action: Callable[[], Any],
+    match: str | None = None,
+) -> WorkflowError:
+    """Run `action`, expect `error`, and show that nothing was written."""
+    before = snapshot(engine)
+    with pytest.raises(error, match=match) as caught:
+        action()
+    assert snapshot(engine) == before
+    return caught.value

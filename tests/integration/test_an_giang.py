@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 import states
-from tests.conftest import snapshot, vn
+from tests.conftest import vn
+from tests.integration.helpers import refused
 from workflow.clock import FixedClock
 from workflow.errors import (
     Forbidden,
@@ -20,7 +21,6 @@ from workflow.errors import (
     InvalidTransition,
     QuotaExceeded,
     Refused,
-    WorkflowError,
 )
 from workflow.service import Service
 from workflow.views import NominationView
@@ -171,20 +171,6 @@ NOMINEES = [
     ("cb.mylong", "30283", "individual", "Tô Thị Hằng"),
 ]
 COMMUNE_APPROVER = {"30280": "ct.mybinh", "30283": "ct.mylong"}
-
-
-def refused(
-    engine: sa.Engine,
-    error: type[WorkflowError],
-    action: Callable[[], Any],
-    match: str | None = None,
-) -> WorkflowError:
-    """Run `action`, expect `error`, and show that nothing was written."""
-    before = snapshot(engine)
-    with pytest.raises(error, match=match) as caught:
-        action()
-    assert snapshot(engine) == before
-    return caught.value
 
 
 @pytest.fixture

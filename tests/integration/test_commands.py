@@ -5,14 +5,12 @@ A refused command raises the error naming its rule and leaves every table as it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import snapshot, vn
-from tests.integration.helpers import HCM, Q12, register_ward, reported_ward
+from tests.conftest import vn
+from tests.integration.helpers import HCM, Q12, refused, register_ward, reported_ward
 from workflow.clock import FixedClock
 from workflow.errors import (
     DeadlinePassed,
@@ -21,23 +19,8 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
     Refused,
-    WorkflowError,
 )
 from workflow.service import Service
-
-
-def refused(
-    engine: sa.Engine,
-    error: type[WorkflowError],
-    action: Callable[[], Any],
-    match: str | None = None,
-) -> WorkflowError:
-    """Run `action`, expect `error`, and show that nothing was written."""
-    before = snapshot(engine)
-    with pytest.raises(error, match=match) as caught:
-        action()
-    assert snapshot(engine) == before
-    return caught.value
 
 
 def entries(engine: sa.Engine, nomination_id: int) -> list[tuple[str, str]]:
