@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -55,3 +56,17 @@ def refused(
         action()
     assert snapshot(engine) == before
     return caught.value
+
+
+def replay_entries(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Audit rows as `states.replay` reads them."""
+    return [
+        {
+            "seq": e.seq,
+            "trigger": e.trigger,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "payload": json.loads(e.payload),
+        }
+        for e in rows
+    ]
