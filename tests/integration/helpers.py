@@ -70,3 +70,25 @@ def replay_entries(rows: Iterable[Any]) -> list[dict[str, Any]]:
         }
         for e in rows
     ]
+
+
+def two_tier_world(
+    *,
+    province: tuple[str, str],
+    commune: tuple[str, str],
+    people: list[tuple[str, str, str, str]],
+    campaign: dict[str, Any],
+) -> dict[str, Any]:
+    """A province (code, name) with one commune under it, people as (username, name, role,
+    unit), and one campaign: the data `Service.load` takes."""
+    return {
+        "units": [
+            {"code": province[0], "name": province[1], "level": "province"},
+            {"code": commune[0], "name": commune[1], "level": "commune", "parent": province[0]},
+        ],
+        "people": [
+            {"username": username, "name": name, "roles": [{"role": role, "unit": unit}]}
+            for username, name, role, unit in people
+        ],
+        "campaigns": [campaign],
+    }

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 import states
 from tests.conftest import vn
-from tests.integration.helpers import refused
+from tests.integration.helpers import refused, two_tier_world
 from workflow.clock import FixedClock
 from workflow.errors import (
     Forbidden,
@@ -534,44 +534,24 @@ def test_a_two_tier_campaign_in_2026_runs_commune_then_province(
 ) -> None:
     clock.set(vn(2, 3, 2026))
     service.load(
-        {
-            "units": [
-                {"code": "91", "name": "Tỉnh An Giang", "level": "province"},
-                {"code": "30010", "name": "Phường Long Xuyên", "level": "commune", "parent": "91"},
+        two_tier_world(
+            province=("91", "Tỉnh An Giang"),
+            commune=("30010", "Phường Long Xuyên"),
+            people=[
+                ("admin.91", "Quản trị", "admin", "91"),
+                ("ct.91", "Chủ tịch tỉnh", "approver", "91"),
+                ("ct.lx", "Chủ tịch phường", "approver", "30010"),
+                ("cb.lx", "Cán bộ phường", "officer", "30010"),
             ],
-            "people": [
-                {
-                    "username": "admin.91",
-                    "name": "Quản trị",
-                    "roles": [{"role": "admin", "unit": "91"}],
-                },
-                {
-                    "username": "ct.91",
-                    "name": "Chủ tịch tỉnh",
-                    "roles": [{"role": "approver", "unit": "91"}],
-                },
-                {
-                    "username": "ct.lx",
-                    "name": "Chủ tịch phường",
-                    "roles": [{"role": "approver", "unit": "30010"}],
-                },
-                {
-                    "username": "cb.lx",
-                    "name": "Cán bộ phường",
-                    "roles": [{"role": "officer", "unit": "30010"}],
-                },
-            ],
-            "campaigns": [
-                {
-                    "code": "AG-CCHC-2026",
-                    "name": "Thi đua cải cách hành chính năm 2026",
-                    "issuing_unit": "91",
-                    "registration_deadline": "01/10/2026",
-                    "report_deadline": "01/12/2026",
-                    "quotas": {"collective": 4, "individual": 6},
-                }
-            ],
-        },
+            campaign={
+                "code": "AG-CCHC-2026",
+                "name": "Thi đua cải cách hành chính năm 2026",
+                "issuing_unit": "91",
+                "registration_deadline": "01/10/2026",
+                "report_deadline": "01/12/2026",
+                "quotas": {"collective": 4, "individual": 6},
+            },
+        ),
         actor="admin.91",
     )
 
