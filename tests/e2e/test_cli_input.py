@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 import subprocess
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL, require_postgres, snapshot
+from tests.conftest import new_database, snapshot
 from tests.e2e.cli import ok
 from tests.e2e.cli import thidua as run_cli
 from workflow.db import make_engine
@@ -136,20 +136,9 @@ def module_db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Like conftest's `db_url`, for the whole module: a new, empty database per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('cli') / 'thidua.sqlite3'}"
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    folder = tmp_path_factory.mktemp("cli") if request.param == "sqlite" else Path()
+    with new_database(request.param, folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

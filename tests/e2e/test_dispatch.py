@@ -20,7 +20,6 @@ from notifications import NotificationSettings
 from tests.e2e.cli import thidua as run_cli
 from tests.sinks import WEBHOOK_SECRET, WebhookSink, free_port
 from workflow.clock import FixedClock
-from workflow.db import make_engine, migrate
 from workflow.dispatch import build_dispatcher
 from workflow.tables import OutboxMessage
 
@@ -36,11 +35,9 @@ def webhook() -> Iterator[WebhookSink]:
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
+def db(engine: sa.Engine) -> sa.Engine:
+    """conftest's migrated `engine` on `db_url`."""
+    return engine
 
 
 def fill(engine: sa.Engine, url: str, n: int) -> list[str]:
