@@ -42,6 +42,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from worlds import APPROVERS, world
 
 from workflow.audit import GENESIS, canonical_json
 from workflow.clock import FixedClock
@@ -55,46 +56,7 @@ TARGET = 250_000
 BLOCK = 1000  # nominations written side by side
 START = datetime(2022, 4, 20, 2, tzinfo=UTC)
 CAMPAIGN = "BENCH-AUDIT-2022"
-WORLD: dict[str, Any] = {
-    "units": [
-        {"code": "79", "name": "Thành phố Hồ Chí Minh", "level": "province"},
-        {"code": "761", "name": "Quận 12", "level": "district", "parent": "79"},
-        {"code": "26734", "name": "Phường Thạnh Xuân", "level": "commune", "parent": "761"},
-    ],
-    "people": [
-        {"username": "quantri", "name": "Quản trị", "roles": [{"role": "admin", "unit": "79"}]},
-        {
-            "username": "canbo.xa",
-            "name": "Trần Văn Hùng",
-            "roles": [{"role": "officer", "unit": "26734"}],
-        },
-        {
-            "username": "chutich.xa",
-            "name": "Võ Thanh Sơn",
-            "roles": [{"role": "approver", "unit": "26734"}],
-        },
-        {
-            "username": "chutich.huyen",
-            "name": "Nguyễn Văn Đức",
-            "roles": [{"role": "approver", "unit": "761"}],
-        },
-        {
-            "username": "chutich.tinh",
-            "name": "Phan Văn Mãi",
-            "roles": [{"role": "approver", "unit": "79"}],
-        },
-    ],
-    "campaigns": [
-        {
-            "code": CAMPAIGN,
-            "name": "Thi đua cải cách hành chính năm 2022 (benchmark)",
-            "issuing_unit": "79",
-            "registration_deadline": "05/05/2022",
-            "report_deadline": "01/12/2022",
-            "tiers": ["commune", "district", "province"],
-        }
-    ],
-}
+WORLD = world(CAMPAIGN, APPROVERS)
 #: (trigger, from, to, actor id, name, role, unit, reason)
 STEPS: list[tuple[str, str | None, str, int, str, str, str, str | None]] = [
     ("register", None, "registered", 2, "Trần Văn Hùng", "officer", "26734", None),

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from worlds import world
 
 from workflow import audit
 from workflow.clock import FixedClock
@@ -60,31 +61,7 @@ TARGET_RATE = 20_000
 TARGET_RATIO = 2.0
 CAMPAIGN = "BENCH-CCHC-2022"
 
-WORLD: dict[str, Any] = {
-    "units": [
-        {"code": "79", "name": "Thành phố Hồ Chí Minh", "level": "province"},
-        {"code": "761", "name": "Quận 12", "level": "district", "parent": "79"},
-        {"code": "26734", "name": "Phường Thạnh Xuân", "level": "commune", "parent": "761"},
-    ],
-    "people": [
-        {"username": "quantri", "name": "Quản trị", "roles": [{"role": "admin", "unit": "79"}]},
-        {
-            "username": "canbo.xa",
-            "name": "Trần Văn Hùng",
-            "roles": [{"role": "officer", "unit": "26734"}],
-        },
-    ],
-    "campaigns": [
-        {
-            "code": CAMPAIGN,
-            "name": "Thi đua cải cách hành chính năm 2022 (benchmark)",
-            "issuing_unit": "79",
-            "registration_deadline": "05/05/2022",
-            "report_deadline": "01/12/2022",
-            "tiers": ["commune", "district", "province"],
-        }
-    ],
-}
+WORLD = world(CAMPAIGN)
 
 
 def say(message: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,11 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a new, empty database on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'thidua.sqlite3'}"
+@contextmanager
+def new_database(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database: a SQLite file in `folder`, or a PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'thidua.sqlite3'}"
         return
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -71,6 +72,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database on each backend."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

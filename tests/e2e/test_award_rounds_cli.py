@@ -8,14 +8,14 @@ The nominations are brought to the province's sign-off through the service on a 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import snapshot, vn
+from tests.e2e.cli import ok
+from tests.e2e.cli import thidua as run_cli
 from tests.integration.test_an_giang import AN_GIANG, CAMPAIGN, FORM, province_reviewed, scored
 from workflow.clock import FixedClock
 from workflow.service import Service
@@ -24,23 +24,7 @@ pytestmark = pytest.mark.slow
 
 
 def thidua(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    env["THIDUA_LOG_LEVEL"] = "warning"
-    return subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args, "--db", url],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return run_cli(url, *args, log_level="warning")
 
 
 def test_scores_ranking_batch_award_decision_and_revocation_from_the_command_line(

@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.e2e.cli import ok, thidua
 from workflow.cli import AUDIT_BROKEN
 from workflow.db import make_engine
 
 pytestmark = pytest.mark.slow
-
-
-def thidua(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args, "--db", url],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def test_an_auditor_signs_a_checkpoint_and_later_finds_the_cut_tail(

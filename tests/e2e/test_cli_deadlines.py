@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.e2e.cli import as_json
+from tests.e2e.cli import thidua as run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -17,20 +18,11 @@ SAMPLE = Path(__file__).parents[2] / "workflow" / "sample" / "quan12.toml"
 
 
 def thidua(db: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args, "--db", db],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "THIDUA_LOG_LEVEL": "warning"},
-        check=False,
-    )
+    return run_cli(db, *args, log_level="warning", timeout=60)
 
 
 def ok(db: str, *args: str) -> Any:
-    done = thidua(db, *args, "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return as_json(run_cli(db, *args, "--json", log_level="warning", timeout=60, code=0))
 
 
 def test_set_deadline_tick_and_escalations_from_the_command_line(tmp_path: Path) -> None:

@@ -10,19 +10,19 @@ The CLI reads the real clock, so the world here has a campaign whose deadlines l
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL, require_postgres, snapshot
+from tests.conftest import new_database, snapshot
+from tests.e2e.cli import ok
+from tests.e2e.cli import thidua as run_cli
 from workflow.db import make_engine
 
 pytestmark = pytest.mark.slow
@@ -80,26 +80,8 @@ report_deadline = "01/12/2030"
 
 
 def thidua(url: str, *args: str, log_level: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m workflow.cli ARGS` against `url`, in a clean THIDUA_* environment."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
-    env["THIDUA_DATABASE_URL"] = url
-    env["PYTHONIOENCODING"] = "utf-8"
-    if log_level is not None:
-        env["THIDUA_LOG_LEVEL"] = log_level
-    return subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result
+    """The CLI against `url`, given in THIDUA_DATABASE_URL."""
+    return run_cli(url, *args, log_level=log_level, url_in_env=True)
 
 
 def register_args(**overrides: str) -> list[str]:
@@ -154,20 +136,9 @@ def module_db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Like conftest's `db_url`, for the whole module: a new, empty database per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('cli') / 'thidua.sqlite3'}"
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    folder = tmp_path_factory.mktemp("cli") if request.param == "sqlite" else Path()
+    with new_database(request.param, folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -175,13 +146,11 @@ def world(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """The 2030 world loaded through the CLI, with one nomination awaiting the ward's review."""
     toml = tmp_path_factory.mktemp("world") / "world.toml"
     toml.write_text(WORLD, encoding="utf-8")
-    assert "campaigns: 1" in ok(thidua(module_db_url, "load", str(toml), "--as", "quantri")).stdout
-    registered = json.loads(ok(thidua(module_db_url, *register_args(), "--json")).stdout)
+    assert "campaigns: 1" in ok(thidua(module_db_url, "load", str(toml), "--as", "quantri"))
+    registered = json.loads(ok(thidua(module_db_url, *register_args(), "--json")))
     number = str(registered["id"])
     ok(thidua(module_db_url, "implement", number, "--as", "hung"))
-    reported = json.loads(
-        ok(thidua(module_db_url, "report", number, "--as", "hung", "--json")).stdout
-    )
+    reported = json.loads(ok(thidua(module_db_url, "report", number, "--as", "hung", "--json")))
     assert (reported["state"], reported["awaiting"]) == ("reported", "commune")
     engine = make_engine(module_db_url)
     try:
@@ -383,9 +352,9 @@ def test_a_json_usage_error_is_one_json_object_too(world: World) -> None:
 def test_sql_in_a_nominee_name_is_stored_verbatim_and_every_table_survives(world: World) -> None:
     name = "Robert'); DROP TABLE nominations;--"
     before = snapshot(world.engine)
-    registered = json.loads(ok(world.run(*register_args(**{"--nominee": name}), "--json")).stdout)
+    registered = json.loads(ok(world.run(*register_args(**{"--nominee": name}), "--json")))
     assert registered["nominee_name"] == name
-    shown = json.loads(ok(world.run("show", str(registered["id"]), "--json")).stdout)
+    shown = json.loads(ok(world.run("show", str(registered["id"]), "--json")))
     assert shown["nominee_name"] == name
     after = snapshot(world.engine)
     assert set(after) == set(before)
@@ -414,11 +383,11 @@ def test_decomposed_vietnamese_is_stored_composed_and_audited_composed(world: Wo
         }
     )
     assert unicodedata.normalize("NFD", name) != name
-    registered = json.loads(ok(world.run(*args, "--json")).stdout)
+    registered = json.loads(ok(world.run(*args, "--json")))
     number = str(registered["id"])
-    shown = json.loads(ok(world.run("show", number, "--json")).stdout)
+    shown = json.loads(ok(world.run("show", number, "--json")))
     assert (shown["nominee_name"], shown["title"]) == (name, title)
-    history = json.loads(ok(world.run("history", number, "--json")).stdout)
+    history = json.loads(ok(world.run("history", number, "--json")))
     assert [entry["trigger"] for entry in history] == ["register"]
     payload = history[0]["payload"]
     assert (payload["nominee_name"], payload["title"]) == (name, title)

@@ -6,16 +6,14 @@ today to the end of 2030.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.e2e.cli import as_json, error_of
+from tests.e2e.cli import thidua as run_cli
 from workflow.timeutil import VIETNAM
 
 pytestmark = pytest.mark.slow
@@ -74,24 +72,7 @@ report_deadline = "01/12/2030"
 
 
 def thidua(db: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args, "--db", db],
-        capture_output=True,
-        env={**os.environ, "THIDUA_LOG_LEVEL": "warning"},
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
-    assert done.returncode == code, done.stderr
-    return done
-
-
-def as_json(done: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(done.stdout)
-
-
-def error_of(done: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(done.stderr.strip().splitlines()[-1])
+    return run_cli(db, *args, log_level="warning", code=code)
 
 
 def test_a_council_votes_and_a_substitute_signs_through_the_cli(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from notifications import NotificationSettings
+from tests.e2e.cli import thidua as run_cli
 from tests.sinks import WEBHOOK_SECRET, WebhookSink, free_port
 from workflow.clock import FixedClock
-from workflow.db import make_engine, migrate
 from workflow.dispatch import build_dispatcher
 from workflow.tables import OutboxMessage
 
@@ -35,11 +35,9 @@ def webhook() -> Iterator[WebhookSink]:
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
+def db(engine: sa.Engine) -> sa.Engine:
+    """conftest's migrated `engine` on `db_url`."""
+    return engine
 
 
 def fill(engine: sa.Engine, url: str, n: int) -> list[str]:
@@ -168,14 +166,7 @@ def test_sigterm_stops_the_dispatcher_cleanly(
 
 
 def thidua(db_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args, "--db", db_url, "--json"],
-        env={**os.environ, "THIDUA_LOG_LEVEL": "warning", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(db_url, *args, "--json", log_level="warning", env=env)
 
 
 def test_the_commands_list_park_and_retry_notifications(

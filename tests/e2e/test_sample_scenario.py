@@ -8,40 +8,19 @@ log stays intact. Run twice, it loads nothing the second time.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import snapshot
+from tests.e2e.cli import ok, thidua
 from workflow.db import make_engine
 
 pytestmark = pytest.mark.slow
 
 CAMPAIGN = "Q12-CCHC-2022"
-
-
-def thidua(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return subprocess.run(
-        [sys.executable, "-m", "workflow.cli", *args, "--db", url],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def nomination_lines(stdout: str) -> dict[int, tuple[str, str]]:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tests.conftest import EXTRA
 from tests.integration.helpers import HCM, Q12, register_ward
+from tests.polling import scalar, wait_for
 from workflow.clock import FixedClock
 from workflow.db import make_engine, migrate
 from workflow.demo import sample_data
@@ -30,21 +31,6 @@ pytestmark = pytest.mark.slow
 
 LEASE = "2"
 RENEW = "0.3"
-
-
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"waited {seconds} s for {what}")
-
-
-def scalar(engine: sa.Engine, sql: str, **params: Any) -> Any:
-    with engine.connect() as connection:
-        return connection.execute(sa.text(sql), params).scalar()
 
 
 def in_seconds(seconds: float) -> tuple[datetime, str]:

@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 import states
-from tests.conftest import snapshot, vn
+from tests.conftest import vn
+from tests.integration.helpers import refused, two_tier_world
 from workflow.clock import FixedClock
 from workflow.errors import (
     Forbidden,
@@ -20,7 +21,6 @@ from workflow.errors import (
     InvalidTransition,
     QuotaExceeded,
     Refused,
-    WorkflowError,
 )
 from workflow.service import Service
 from workflow.views import NominationView
@@ -171,20 +171,6 @@ NOMINEES = [
     ("cb.mylong", "30283", "individual", "Tô Thị Hằng"),
 ]
 COMMUNE_APPROVER = {"30280": "ct.mybinh", "30283": "ct.mylong"}
-
-
-def refused(
-    engine: sa.Engine,
-    error: type[WorkflowError],
-    action: Callable[[], Any],
-    match: str | None = None,
-) -> WorkflowError:
-    """Run `action`, expect `error`, and show that nothing was written."""
-    before = snapshot(engine)
-    with pytest.raises(error, match=match) as caught:
-        action()
-    assert snapshot(engine) == before
-    return caught.value
 
 
 @pytest.fixture
@@ -548,44 +534,24 @@ def test_a_two_tier_campaign_in_2026_runs_commune_then_province(
 ) -> None:
     clock.set(vn(2, 3, 2026))
     service.load(
-        {
-            "units": [
-                {"code": "91", "name": "Tỉnh An Giang", "level": "province"},
-                {"code": "30010", "name": "Phường Long Xuyên", "level": "commune", "parent": "91"},
+        two_tier_world(
+            province=("91", "Tỉnh An Giang"),
+            commune=("30010", "Phường Long Xuyên"),
+            people=[
+                ("admin.91", "Quản trị", "admin", "91"),
+                ("ct.91", "Chủ tịch tỉnh", "approver", "91"),
+                ("ct.lx", "Chủ tịch phường", "approver", "30010"),
+                ("cb.lx", "Cán bộ phường", "officer", "30010"),
             ],
-            "people": [
-                {
-                    "username": "admin.91",
-                    "name": "Quản trị",
-                    "roles": [{"role": "admin", "unit": "91"}],
-                },
-                {
-                    "username": "ct.91",
-                    "name": "Chủ tịch tỉnh",
-                    "roles": [{"role": "approver", "unit": "91"}],
-                },
-                {
-                    "username": "ct.lx",
-                    "name": "Chủ tịch phường",
-                    "roles": [{"role": "approver", "unit": "30010"}],
-                },
-                {
-                    "username": "cb.lx",
-                    "name": "Cán bộ phường",
-                    "roles": [{"role": "officer", "unit": "30010"}],
-                },
-            ],
-            "campaigns": [
-                {
-                    "code": "AG-CCHC-2026",
-                    "name": "Thi đua cải cách hành chính năm 2026",
-                    "issuing_unit": "91",
-                    "registration_deadline": "01/10/2026",
-                    "report_deadline": "01/12/2026",
-                    "quotas": {"collective": 4, "individual": 6},
-                }
-            ],
-        },
+            campaign={
+                "code": "AG-CCHC-2026",
+                "name": "Thi đua cải cách hành chính năm 2026",
+                "issuing_unit": "91",
+                "registration_deadline": "01/10/2026",
+                "report_deadline": "01/12/2026",
+                "quotas": {"collective": 4, "individual": 6},
+            },
+        ),
         actor="admin.91",
     )
 

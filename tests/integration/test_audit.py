@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 
 from states import replay
 from tests.conftest import snapshot
-from tests.integration.helpers import register_ward, reported_ward
+from tests.integration.helpers import register_ward, replay_entries, reported_ward
 from workflow import audit
 from workflow.service import Service
 from workflow.tables import Base
@@ -154,20 +154,13 @@ def test_replaying_the_entries_gives_the_stored_state(world: Service, engine: sa
     world.approve("chutich.thanhxuan", view.id)
     world.return_for_supplement("chutich.q12", view.id, "Bổ sung")
     world.resubmit("hung.thanhxuan", view.id)
-    entries = [
-        {
-            "seq": e.seq,
-            "trigger": e.trigger,
-            "from_state": e.from_state,
-            "to_state": e.to_state,
-            "payload": json.loads(e.payload),
-        }
-        for e in rows(
+    entries = replay_entries(
+        rows(
             engine,
             "SELECT * FROM audit_log WHERE stream = :s ORDER BY seq",
             s=f"nomination:{view.id}",
         )
-    ]
+    )
     result = replay(entries)
     assert result.mismatches == []
     assert result.dossier is not None

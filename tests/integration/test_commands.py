@@ -5,14 +5,19 @@ A refused command raises the error naming its rule and leaves every table as it 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import snapshot, vn
-from tests.integration.helpers import HCM, Q12, register_ward, reported_ward
+from tests.conftest import vn
+from tests.integration.helpers import (
+    HCM,
+    Q12,
+    refused,
+    register_ward,
+    reported_ward,
+    two_tier_world,
+)
 from workflow.clock import FixedClock
 from workflow.errors import (
     DeadlinePassed,
@@ -21,23 +26,8 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
     Refused,
-    WorkflowError,
 )
 from workflow.service import Service
-
-
-def refused(
-    engine: sa.Engine,
-    error: type[WorkflowError],
-    action: Callable[[], Any],
-    match: str | None = None,
-) -> WorkflowError:
-    """Run `action`, expect `error`, and show that nothing was written."""
-    before = snapshot(engine)
-    with pytest.raises(error, match=match) as caught:
-        action()
-    assert snapshot(engine) == before
-    return caught.value
 
 
 def entries(engine: sa.Engine, nomination_id: int) -> list[tuple[str, str]]:
@@ -106,43 +96,23 @@ def test_a_two_tier_campaign_runs_commune_then_province(
 ) -> None:
     clock.set(vn(2, 3, 2026))
     service.load(
-        {
-            "units": [
-                {"code": "01", "name": "Thành phố Hà Nội", "level": "province"},
-                {"code": "00070", "name": "Phường Hoàn Kiếm", "level": "commune", "parent": "01"},
+        two_tier_world(
+            province=("01", "Thành phố Hà Nội"),
+            commune=("00070", "Phường Hoàn Kiếm"),
+            people=[
+                ("admin.hn", "Quản trị", "admin", "01"),
+                ("cb.hk", "Cán bộ", "officer", "00070"),
+                ("ct.hk", "Chủ tịch phường", "approver", "00070"),
+                ("ct.hn", "Chủ tịch thành phố", "approver", "01"),
             ],
-            "people": [
-                {
-                    "username": "admin.hn",
-                    "name": "Quản trị",
-                    "roles": [{"role": "admin", "unit": "01"}],
-                },
-                {
-                    "username": "cb.hk",
-                    "name": "Cán bộ",
-                    "roles": [{"role": "officer", "unit": "00070"}],
-                },
-                {
-                    "username": "ct.hk",
-                    "name": "Chủ tịch phường",
-                    "roles": [{"role": "approver", "unit": "00070"}],
-                },
-                {
-                    "username": "ct.hn",
-                    "name": "Chủ tịch thành phố",
-                    "roles": [{"role": "approver", "unit": "01"}],
-                },
-            ],
-            "campaigns": [
-                {
-                    "code": "HN-2026",
-                    "name": "Thi đua CCHC 2026",
-                    "issuing_unit": "01",
-                    "registration_deadline": "05/05/2026",
-                    "report_deadline": "01/12/2026",
-                }
-            ],
-        },
+            campaign={
+                "code": "HN-2026",
+                "name": "Thi đua CCHC 2026",
+                "issuing_unit": "01",
+                "registration_deadline": "05/05/2026",
+                "report_deadline": "01/12/2026",
+            },
+        ),
         actor="admin.hn",
     )
     view = register_ward(service, campaign="HN-2026", officer="cb.hk", unit="00070")

@@ -7,32 +7,19 @@ province level; Long Xuyên's council (3 of 4) the district level. A refused vot
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from states import replay
-from tests.conftest import snapshot, vn
+from tests.conftest import vn
 from tests.integration import an_giang
 from tests.integration.an_giang import CAMPAIGN, DISTRICT_COUNCIL, PROVINCE_COUNCIL
+from tests.integration.helpers import refused
 from workflow.clock import FixedClock
-from workflow.errors import Forbidden, InvalidInput, InvalidTransition, Refused, WorkflowError
+from workflow.errors import Forbidden, InvalidInput, InvalidTransition, Refused
 from workflow.service import Service
-
-
-def refused(
-    engine: sa.Engine,
-    error: type[WorkflowError],
-    action: Callable[[], Any],
-    match: str | None = None,
-) -> WorkflowError:
-    before = snapshot(engine)
-    with pytest.raises(error, match=match) as caught:
-        action()
-    assert snapshot(engine) == before
-    return caught.value
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from states import replay
 from tests.conftest import snapshot, vn
-from tests.integration.helpers import HCM, Q12, register_ward, reported_ward
+from tests.integration.helpers import HCM, Q12, register_ward, replay_entries, reported_ward
 from workflow import deadlines, lease
 from workflow.clock import FixedClock
 from workflow.errors import DeadlinePassed, Forbidden, InvalidInput, StaleLease
@@ -96,16 +96,7 @@ def test_the_report_deadline_expires_open_nominations_with_a_system_entry_each(
     assert world.history(implemented)[-1].at == REPORT_DEADLINE
     report = world.verify()
     assert report.ok, report.breaks
-    entries = [
-        {
-            "seq": e.seq,
-            "trigger": e.trigger,
-            "from_state": e.from_state,
-            "to_state": e.to_state,
-            "payload": json.loads(e.payload),
-        }
-        for e in stream(engine, f"nomination:{registered}")
-    ]
+    entries = replay_entries(stream(engine, f"nomination:{registered}"))
     replayed = replay(entries)
     assert replayed.mismatches == []
     assert replayed.dossier is not None and replayed.dossier.state == "expired"

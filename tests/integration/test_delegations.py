@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from states import replay
-from tests.conftest import snapshot, vn
+from tests.conftest import vn
 from tests.integration import an_giang
 from tests.integration.an_giang import CAMPAIGN, PROVINCE_COUNCIL
-from tests.integration.helpers import reported_ward
+from tests.integration.helpers import refused, reported_ward
 from workflow.clock import FixedClock
 from workflow.errors import (
     Forbidden,
@@ -22,23 +22,9 @@ from workflow.errors import (
     InvalidTransition,
     NotFound,
     Refused,
-    WorkflowError,
 )
 from workflow.service import Service
 from workflow.views import NominationView
-
-
-def refused(
-    engine: sa.Engine,
-    error: type[WorkflowError],
-    action: Callable[[], Any],
-    match: str | None = None,
-) -> WorkflowError:
-    before = snapshot(engine)
-    with pytest.raises(error, match=match) as caught:
-        action()
-    assert snapshot(engine) == before
-    return caught.value
 
 
 def entries(engine: sa.Engine, stream: str) -> list[dict[str, Any]]:

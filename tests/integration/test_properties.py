@@ -7,14 +7,12 @@ every refused command leaves no entry, and replaying its entries gives its store
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from states import replay
-from tests.integration.helpers import HCM, Q12, register_ward
+from tests.integration.helpers import HCM, Q12, register_ward, replay_entries
 from workflow.errors import WorkflowError
 from workflow.service import Service
 
@@ -107,19 +105,12 @@ def test_no_award_without_every_level_and_replay_gives_the_stored_state(
     stored = world.show(view.id)
     event(f"ended {stored.state}")
     with engine.connect() as connection:
-        entries = [
-            {
-                "seq": e.seq,
-                "trigger": e.trigger,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "payload": json.loads(e.payload),
-            }
-            for e in connection.execute(
+        entries = replay_entries(
+            connection.execute(
                 sa.text("SELECT * FROM audit_log WHERE stream = :s ORDER BY seq"),
                 {"s": f"nomination:{view.id}"},
             )
-        ]
+        )
     assert len(entries) == accepted == stored.version
     result = replay(entries)
     assert result.mismatches == []

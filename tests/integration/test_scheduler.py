@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.integration.helpers import Q12, register_ward
+from tests.polling import scalar, wait_for
 from workflow import lease
 from workflow.clock import FixedClock
 from workflow.scheduler import CHECKPOINT_JOB, DeadlineScheduler, SchedulerSettings
@@ -21,26 +22,10 @@ from workflow.timeutil import VIETNAM, format_local
 pytestmark = pytest.mark.slow
 
 
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Poll `condition` until it is true or `seconds` pass (then fail naming `what`)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"waited {seconds} s for {what}")
-
-
 def real_instant(seconds: float) -> tuple[datetime, str]:
     """A whole second `seconds` from now, and how `set-deadline` writes it (Vietnam time)."""
     moment = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
     return moment, format_local(moment, seconds=True)
-
-
-def scalar(engine: sa.Engine, sql: str, **params: Any) -> Any:
-    with engine.connect() as connection:
-        return connection.execute(sa.text(sql), params).scalar()
 
 
 def next_run(engine: sa.Engine, job: str) -> float | None:
