@@ -2,14 +2,15 @@
 
 | event | when | who |
 | --- | --- | --- |
-| awaiting_review | report, resubmit, an approve to a next level | the level's approvers |
+| awaiting_review | report, resubmit, an approve to a next level | its approvers or council |
 | returned | return | the proposer |
 | rejected | reject | the proposer |
 | awarded | award | the proposer |
 | expired | expire (the report deadline passed) | the proposer |
 
 A level's approvers: the people holding the approver role over the unit at the level the nomination
-now awaits that covers its unit (the actor left out).
+now awaits that covers its unit — or, where the campaign set a council at that level, its members
+(the actor left out either way).
 The deadline sweep writes "overdue", "escalated" and "reminder" itself. Called once, from
 `nominations.change()`, so every transition notifies in its own transaction: a rolled-back
 command leaves no message. Messages are written without a channel and fanned out to the
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
-from workflow import audit, outbox
+from workflow import audit, councils, outbox
 from workflow.tables import Campaign, Nomination, RoleGrant, Unit
 
 __all__ = ["approvers_at", "nomination_payload", "on_transition"]
@@ -93,9 +94,13 @@ def on_transition(
     elif trigger in _REACHES_LEVEL and nomination.awaiting:
         event = "awaiting_review"
         level = nomination.awaiting
-        unit = session.get(Unit, nomination.unit_id)
-        if unit is not None:
-            recipients = [p for p in approvers_at(session, unit, level) if p != actor.id]
+        council = councils.council_at(session, nomination.campaign_id, level)
+        if council is not None:
+            deciders = sorted(member.person_id for member in council.members)
+        else:
+            unit = session.get(Unit, nomination.unit_id)
+            deciders = approvers_at(session, unit, level) if unit is not None else []
+        recipients = [p for p in deciders if p != actor.id]
     if event is None or not recipients:
         return
     campaign = session.get(Campaign, nomination.campaign_id)

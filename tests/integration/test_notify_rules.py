@@ -159,3 +159,24 @@ def test_a_command_that_fails_after_writing_its_messages_leaves_none(
         world.report("hung.thanhxuan", view.id)
     assert written == [2], "the messages were in the transaction"
     assert snapshot(engine) == before
+
+
+def test_a_dossier_reaching_a_council_level_tells_the_council_members_not_the_approvers(
+    world: Service, engine: sa.Engine
+) -> None:
+    world.set_council(
+        "quantri",
+        campaign="Q12-CCHC-2022",
+        level="district",
+        members=["pho.q12", "vy.snv", "khoa.linhtrung"],
+        threshold="2/3",
+    )
+    view = reported_ward(world)
+    world.approve("chutich.thanhxuan", view.id)
+    told = heard(engine, view.id)[2:]
+    assert sorted(told) == [
+        ("awaiting_review", "khoa.linhtrung"),
+        ("awaiting_review", "pho.q12"),
+        ("awaiting_review", "vy.snv"),
+    ]
+    assert ("awaiting_review", "chutich.q12") not in told
