@@ -431,11 +431,11 @@ class Service:
         text = clean_text(objection, "objection", "reason")
         with self._write("object", actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, number)
+            nomination, proposer = nominations.load_with_proposer(session, number)
             public_comment.object_to(
                 session, principal, nomination, self.clock.now(), objection=text
             )
-        return self.show(number)
+        return queries.nomination_view(nomination, proposer)
 
     def decide(
         self,
@@ -472,7 +472,7 @@ class Service:
         nomination_number = _nomination_id(nomination_id)
         with self._write("revoke", actor=actor, nomination=nomination_number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, nomination_number)
+            nomination, proposer = nominations.load_with_proposer(session, nomination_number)
             decisions.revoke(
                 session,
                 principal,
@@ -482,7 +482,7 @@ class Service:
                 decided_on=decided_on,
                 reason=text,
             )
-        return self.show(nomination_number)
+        return queries.nomination_view(nomination, proposer)
 
     def decision(self, number: str, unit: str | None = None) -> list[dict[str, Any]]:
         with self._read() as session:
@@ -534,7 +534,7 @@ class Service:
         text = optional_text(comment, "comment")
         with self._write("vote", actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
-            nomination = nominations.load(session, number)
+            nomination, proposer = nominations.load_with_proposer(session, number)
             votes.vote(
                 session,
                 principal,
@@ -544,7 +544,7 @@ class Service:
                 comment=text,
                 on_behalf_of=on_behalf_of,
             )
-        return self.show(number)
+        return queries.nomination_view(nomination, proposer)
 
     def council_status(self, nomination_id: object) -> dict[str, Any]:
         """The council the nomination awaits (members, threshold, tally) and every vote cast."""

@@ -390,6 +390,7 @@ def test_the_yearly_round_public_comment_quota_decision_and_revocation(
     # An objection during it sends Mỹ Long's individual back to the province's review.
     objected = individuals[5]
     back = an_giang.object_to("vp.ag", objected, "Phản ánh của người dân: thành tích chưa đúng")
+    assert back == an_giang.show(objected), "the objection returns the nomination as stored"
     assert back.state == "district_reviewed" and back.awaiting == "province"
     last = an_giang.history(objected)[-1]
     assert (last.trigger, last.from_state, last.to_state) == (
@@ -450,7 +451,9 @@ def test_the_yearly_round_public_comment_quota_decision_and_revocation(
     # The objected individual is weighed again by the council, whose earlier votes no longer
     # count: the third member's vote alone does not decide it.
     assert an_giang.vote("hd.mattran", objected, approve=True).state == back.state
-    assert an_giang.vote("pho.ag", objected, approve=True).state == "province_reviewed"
+    decided = an_giang.vote("pho.ag", objected, approve=True)
+    assert decided.state == "province_reviewed"
+    assert decided == an_giang.show(objected), "the deciding vote returns the nomination as stored"
 
     # Revocation: the authority that granted it, with a reason and its own decision.
     revoked = ready[0]
@@ -484,6 +487,7 @@ def test_the_yearly_round_public_comment_quota_decision_and_revocation(
         "chutich.ag", revoked, number="5/QĐ-UBND", date="15/03/2025", reason=reason
     )
     assert done.state == "revoked"
+    assert done == an_giang.show(revoked), "the revocation returns the nomination as stored"
     last = an_giang.history(revoked)[-1]
     assert (last.trigger, last.reason, last.payload["revokes"]) == ("revoke", reason, "163/QĐ-UBND")
 
