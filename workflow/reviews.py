@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import audit
+from workflow import audit, notify
 from workflow.db import READ_ONLY
 from workflow.lease import check_fencing
 from workflow.outbox import enqueue
@@ -136,16 +136,7 @@ def _mark(session: Session, waiting: Waiting, now: datetime) -> bool:
             raised_at=now,
         )
     )
-    payload = {
-        "nomination_id": nomination.id,
-        "title": nomination.title,
-        "nominee_name": nomination.nominee_name,
-        "campaign_code": campaign.code,
-        "campaign_name": campaign.name,
-        "state": nomination.state,
-        "level": waiting.level,
-        "due": due,
-    }
+    payload = notify.nomination_payload(nomination, campaign, level=waiting.level, due=due)
     subject = f"{nomination.id}:{waiting.level}:{waiting.visit_seq}"
     enqueue(
         session,
