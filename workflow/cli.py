@@ -2,7 +2,7 @@
 
 Thin: parse, call the service, render. Exit codes: 0 done, 2 bad input, 3 refused by a rule,
 4 not found, 5 conflict (wrong state, or changed by someone else meanwhile), 6 the audit log is
-broken (from `audit verify`), 1 anything else.
+broken (from `audit verify`), 7 not signed in (a wrong password or token), 1 anything else.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from notifications import CHANNELS
-from workflow import checkpoints, demo, rounds_cli
+from workflow import checkpoints, demo, rounds_cli, server_cli
 from workflow.campaigns import AREAS, NOMINEE_KINDS, CampaignSpec
 from workflow.db import ensure_schema, make_engine
 from workflow.directory import ROLES, vietnam_units
@@ -746,6 +746,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("history", _history, "a nomination's audited timeline").add_argument("id")
 
     rounds_cli.add_commands(commands, command)
+    server_cli.add_commands(commands, command, person_commands)
     # councils and delegation
     councils = commands.add_parser("council", help="councils that vote at a campaign's level")
     council_commands = councils.add_subparsers(

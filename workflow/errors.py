@@ -3,6 +3,7 @@
     WorkflowError
     ├── InvalidInput          bad input: malformed date, empty or oversized text, unknown choice
     ├── NotFound              no such nomination, person, unit or campaign
+    ├── Unauthenticated       no valid API token, password or browser session
     ├── Refused               a rule refused the command; `rule` names it
     │   ├── Forbidden         role, unit scope, separation of duties
     │   ├── DeadlinePassed    the clock says the campaign's deadline has passed
@@ -28,8 +29,10 @@ __all__ = [
     "QuotaExceeded",
     "Refused",
     "StaleLease",
+    "Unauthenticated",
     "WorkflowError",
     "exit_code",
+    "http_status",
 ]
 
 
@@ -45,6 +48,10 @@ class InvalidInput(WorkflowError):
 
 class NotFound(WorkflowError):
     code = "not_found"
+
+
+class Unauthenticated(WorkflowError):
+    code = "unauthenticated"
 
 
 class Refused(WorkflowError):
@@ -89,6 +96,7 @@ EXIT_CODES: dict[type[WorkflowError], int] = {
     Refused: 3,
     NotFound: 4,
     Conflict: 5,
+    Unauthenticated: 7,
 }
 
 HTTP_STATUS: dict[type[WorkflowError], int] = {
@@ -96,7 +104,16 @@ HTTP_STATUS: dict[type[WorkflowError], int] = {
     Refused: 403,
     NotFound: 404,
     Conflict: 409,
+    Unauthenticated: 401,
 }
+
+
+def http_status(error: WorkflowError) -> int:
+    """The HTTP status of an error: the entry of its nearest listed base class."""
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
 
 
 def exit_code(error: WorkflowError) -> int:

@@ -80,9 +80,11 @@ def list_nominations(
     unit: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    where: Any = None,
 ) -> list[NominationView]:
+    """A page of nominations by id; `where` narrows them further (a reader's reach)."""
     _page(limit, offset)
-    query = _query()
+    query = _query() if where is None else _query().where(where)
     if campaign is not None:
         campaign_by_code(session, campaign)  # a mistyped code is not found, not an empty list
         query = query.where(Campaign.code == campaign)

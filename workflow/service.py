@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from states import Trigger
 from workflow import (
+    access,
     audit,
     campaigns,
     checkpoints,
@@ -44,6 +45,7 @@ from workflow import (
     scores,
     sharding,
     verifying,
+    visibility,
     votes,
 )
 from workflow.clock import Clock, SystemClock
@@ -291,9 +293,12 @@ class Service:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def show(self, nomination_id: object) -> NominationView:
+    def show(self, nomination_id: object, reader: str | None = None) -> NominationView:
+        """A nomination; with `reader`, only when their roles reach it (else Forbidden)."""
+        number = _nomination_id(nomination_id)
         with self._read() as session:
-            return queries.show(session, _nomination_id(nomination_id))
+            self._check_reader(session, reader, number)
+            return queries.show(session, number)
 
     def list_nominations(
         self,
@@ -303,8 +308,13 @@ class Service:
         unit: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        reader: str | None = None,
     ) -> list[NominationView]:
+        """A page of nominations; with `reader`, only those their roles reach."""
         with self._read() as session:
+            where = None
+            if reader is not None:
+                where = self._reach(session, reader).condition()
             return queries.list_nominations(
                 session,
                 campaign=campaign,
@@ -312,7 +322,22 @@ class Service:
                 unit=unit,
                 limit=limit,
                 offset=offset,
+                where=where,
             )
+
+    def _reach(self, session: Session, reader: str) -> visibility.Reach:
+        principal = directory.load_principal(session, reader)
+        return visibility.reach_of(session, principal, self.clock.now())
+
+    def _require(self, reader: str | None, *roles: str) -> None:
+        """With `reader`, Forbidden unless they hold one of `roles` (auditors', admins' reads)."""
+        if reader is not None:
+            with self._read() as session:
+                visibility.require_role(directory.load_principal(session, reader), *roles)
+
+    def _check_reader(self, session: Session, reader: str | None, number: int) -> None:
+        if reader is not None:
+            visibility.check_nomination(session, self._reach(session, reader), number)
 
     def units(self) -> list[dict[str, Any]]:
         with self._read() as session:
@@ -354,15 +379,20 @@ class Service:
         with self._read() as session:
             return queries.inbox(session, directory.load_principal(session, actor), limit, offset)
 
-    def history(self, nomination_id: object) -> list[EntryView]:
+    def history(self, nomination_id: object, reader: str | None = None) -> list[EntryView]:
         number = _nomination_id(nomination_id)
         with self._read() as session:
+            self._check_reader(session, reader, number)
             queries.show(session, number)
             return queries.history(session, f"nomination:{number}")
 
     def verify(
-        self, progress: Callable[[int], None] | None = None, workers: int = 1
+        self,
+        progress: Callable[[int], None] | None = None,
+        workers: int = 1,
+        reader: str | None = None,
     ) -> audit.VerifyReport:
+        self._require(reader, "auditor", "admin")
         if workers > 1:  # one share of the streams per worker process (workflow.sharding)
             return sharding.verify_shared(self.engine, workers, progress)
         with self._read() as session:
@@ -546,10 +576,11 @@ class Service:
             )
         return queries.nomination_view(nomination, proposer)
 
-    def council_status(self, nomination_id: object) -> dict[str, Any]:
+    def council_status(self, nomination_id: object, reader: str | None = None) -> dict[str, Any]:
         """The council the nomination awaits (members, threshold, tally) and every vote cast."""
         number = _nomination_id(nomination_id)
         with self._read() as session:
+            self._check_reader(session, reader, number)
             return councils.status(session, nominations.load(session, number))
 
     def delegate(
@@ -633,8 +664,10 @@ class Service:
         campaign: str | None = None,
         progress: Callable[[int], None] | None = None,
         workers: int = 1,
+        reader: str | None = None,
     ) -> replaying.ReplayReport:
         """Every nomination's state rebuilt from its entries alone (up to `as_of`)."""
+        self._require(reader, "auditor", "admin")
         with self._read() as session:
             if campaign is not None:
                 campaigns.campaign_by_code(session, campaign)
@@ -654,8 +687,10 @@ class Service:
         *,
         nomination: object = None,
         campaign: str | None = None,
+        reader: str | None = None,
     ) -> int:
         """Write the entries of one nomination, one campaign or the whole log to `out`."""
+        self._require(reader, "auditor", "admin")
         number = None if nomination is None else _nomination_id(nomination)
         with self._read() as session:
             return export.export(
@@ -682,8 +717,13 @@ class Service:
             return person_channels.channels_of(session, username)
 
     def notifications(
-        self, state: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        reader: str | None = None,
     ) -> list[dict[str, Any]]:
+        self._require(reader, "admin")
         with self._read() as session:
             return outbox.list_messages(session, state, limit, offset)
 
@@ -741,3 +781,76 @@ class Service:
     def reminders(self, campaign: str | None = None) -> list[dict[str, Any]]:
         with self._read() as session:
             return deadline_queries.reminders(session, campaign)
+
+    # -- access: API tokens, sign-in passwords, browser sessions, what a person may read -------
+
+    def create_token(self, username: str, name: str = "api") -> dict[str, Any]:
+        """A new bearer token for `username`; the secret is in the answer and nowhere else."""
+        with self._write("create_token", person=username) as session:
+            token_id, secret = access.create_token(session, username, name, self.clock.now())
+        return {"id": token_id, "person": username, "name": name, "token": secret}
+
+    def revoke_token(self, token_id: object) -> dict[str, Any]:
+        try:
+            number = _nomination_id(token_id)
+        except InvalidInput as exc:
+            raise InvalidInput(f"token id '{token_id}' is not a positive whole number") from exc
+        with self._write("revoke_token", token=number) as session:
+            row = access.revoke_token(session, number, self.clock.now())
+            revoked = row.revoked_at
+            assert revoked is not None
+            return {"id": row.id, "name": row.name, "revoked_at": format_local(revoked)}
+
+    def tokens(self, username: str) -> list[dict[str, Any]]:
+        with self._read() as session:
+            return [
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "created_at": format_local(row.created_at),
+                    "revoked_at": format_local(row.revoked_at) if row.revoked_at else None,
+                }
+                for row in access.tokens_of(session, username)
+            ]
+
+    def authenticate(self, token: str) -> str:
+        """The username of a bearer token (Unauthenticated when unknown or revoked)."""
+        with self._read() as session:
+            return access.authenticate_token(session, token)
+
+    def set_password(self, username: str, password: str) -> None:
+        with self._write("set_password", person=username) as session:
+            access.set_password(session, username, password)
+
+    def sign_in(self, username: str, password: str) -> access.SignedIn:
+        with self._write("sign_in") as session:
+            signed = access.sign_in(session, username, password, self.clock.now())
+        log.info("session.signed_in", person=signed.username)
+        return signed
+
+    def web_session(self, secret: str) -> access.SignedIn:
+        with self._read() as session:
+            return access.session_of(session, secret, self.clock.now())
+
+    def sign_out(self, secret: str) -> None:
+        with self._write("sign_out") as session:
+            access.end_session(session, secret)
+
+    def whoami(self, username: str) -> dict[str, Any]:
+        """A person with their roles and units, as the API and pages show who is signed in."""
+        with self._read() as session:
+            principal = directory.load_principal(session, username)
+            return {
+                "username": principal.username,
+                "full_name": principal.person.full_name,
+                "email": principal.person.email,
+                "roles": [
+                    {
+                        "role": grant.role,
+                        "unit": grant.unit.code,
+                        "unit_name": grant.unit.name,
+                        "level": grant.unit.level,
+                    }
+                    for grant in principal.grants
+                ],
+            }

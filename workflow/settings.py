@@ -21,6 +21,13 @@ class Settings:
     log_level: str | None = None
     #: SMTP, webhook, retries and links of notifications (THIDUA_SMTP_*, THIDUA_WEBHOOK_*, …).
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    #: `thidua serve`: where it listens, and which background work it runs beside the API.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_scheduler: bool = True
+    run_dispatcher: bool = True
+    #: Mark the session cookie Secure (behind HTTPS); off for http://127.0.0.1.
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -32,8 +39,27 @@ class Settings:
             notifications = NotificationSettings.from_env(env)
         except ConfigError as exc:
             raise InvalidInput(str(exc)) from exc
+        port = env.get("THIDUA_PORT", "8000").strip()
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidInput(f"THIDUA_PORT '{port}' is not a port number (1–65535)")
         return cls(
             database_url=url,
             log_level=level.lower() if level else None,
             notifications=notifications,
+            host=env.get("THIDUA_HOST", "").strip() or "127.0.0.1",
+            port=int(port),
+            run_scheduler=_flag(env, "THIDUA_SCHEDULER", True),
+            run_dispatcher=_flag(env, "THIDUA_DISPATCHER", True),
+            secure_cookies=_flag(env, "THIDUA_SECURE_COOKIES", False),
         )
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInput(f"{name} '{env[name]}' is not one of 1, 0, true, false, yes, no, on, off")

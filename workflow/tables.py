@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from workflow.timeutil import as_utc
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Base",
     "Campaign",
@@ -39,6 +40,7 @@ __all__ = [
     "RoleGrant",
     "Unit",
     "UtcDateTime",
+    "WebSession",
 ]
 
 
@@ -87,6 +89,8 @@ class Person(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
+    #: Argon2 hash of the web sign-in password (pwdlib); None: this person cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     grants: Mapped[list[RoleGrant]] = relationship(lazy="raise")
 
 
@@ -327,3 +331,29 @@ class PersonChannel(Base):
     #: E-mail address or webhook URL; None for the log, or e-mail to the person's address.
     address: Mapped[str | None] = mapped_column(String(500))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiToken(Base):
+    """A person's bearer token for the HTTP API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie, its person, its CSRF token, its expiry."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

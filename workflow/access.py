@@ -1,0 +1,177 @@
+"""Who is asking: API bearer tokens, sign-in passwords and browser sessions.
+
+Only digests are stored: a token's or a session cookie's SHA-256 (they are long random secrets,
+so a fast hash is enough), a password's Argon2 hash (pwdlib). A lost token is revoked and a new
+one made; nothing can be read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pwdlib import PasswordHash
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session
+
+from workflow.errors import InvalidInput, NotFound, Unauthenticated
+from workflow.tables import ApiToken, Person, WebSession
+from workflow.text import clean_code, clean_text
+
+__all__ = [
+    "SESSION_HOURS",
+    "SignedIn",
+    "authenticate_token",
+    "create_token",
+    "end_session",
+    "revoke_token",
+    "session_of",
+    "set_password",
+    "sign_in",
+    "tokens_of",
+]
+
+TOKEN_PREFIX = "thd_"
+#: A browser session lasts this long after sign-in.
+SESSION_HOURS = 12
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+
+_hasher = PasswordHash.recommended()
+#: Checked against when the username is unknown, so both answers take the same time.
+_DUMMY = _hasher.hash("thidua-no-such-person")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _person(session: Session, username: str) -> Person:
+    username = clean_code(username, "person")
+    person = session.scalars(select(Person).where(Person.username == username)).one_or_none()
+    if person is None:
+        raise NotFound(f"no person with username '{username}'")
+    return person
+
+
+def create_token(session: Session, username: str, name: str, now: datetime) -> tuple[int, str]:
+    """A new bearer token for `username`: (its id, the secret, shown this once only)."""
+    person = _person(session, username)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        person_id=person.id,
+        name=clean_text(name, "token name"),
+        token_hash=_digest(secret),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id, secret
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no API token with id {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return row
+
+
+def tokens_of(session: Session, username: str) -> list[ApiToken]:
+    person = _person(session, username)
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.person_id == person.id).order_by(ApiToken.id)
+        )
+    )
+
+
+_BY_TOKEN = (
+    select(Person.username)
+    .join(ApiToken, ApiToken.person_id == Person.id)
+    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
+)
+
+
+def authenticate_token(session: Session, secret: str) -> str:
+    """The username a bearer token belongs to; Unauthenticated when unknown or revoked."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        raise Unauthenticated("the bearer token is not a thidua API token")
+    username = session.scalar(_BY_TOKEN, {"digest": _digest(secret)})
+    if username is None:
+        raise Unauthenticated("the bearer token is unknown or was revoked")
+    return username
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidInput(f"a password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long")
+    person = _person(session, username)
+    person.password_hash = _hasher.hash(password)
+    # Changing the password signs every browser of this person out.
+    session.execute(delete(WebSession).where(WebSession.person_id == person.id))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A browser session: the cookie's secret (shown once), its CSRF token, whose, until when."""
+
+    username: str
+    full_name: str
+    csrf: str
+    expires_at: datetime
+    secret: str = ""
+
+
+def sign_in(session: Session, username: str, password: str, now: datetime) -> SignedIn:
+    """Check the password and open a session; one refusal for unknown person and wrong password."""
+    refused = Unauthenticated("the username or the password is wrong")
+    try:
+        name = clean_code(username, "username")
+    except InvalidInput:
+        _hasher.verify(password or "", _DUMMY)
+        raise refused from None
+    person = session.scalars(select(Person).where(Person.username == name)).one_or_none()
+    if person is None or person.password_hash is None:
+        _hasher.verify(password or "", _DUMMY)
+        raise refused
+    valid, rehashed = _hasher.verify_and_update(password or "", person.password_hash)
+    if not valid:
+        raise refused
+    if rehashed is not None:
+        person.password_hash = rehashed
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=SESSION_HOURS)
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    session.add(
+        WebSession(
+            token_hash=_digest(secret),
+            person_id=person.id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    return SignedIn(person.username, person.full_name, csrf, expires, secret)
+
+
+_BY_SESSION = (
+    select(Person.username, Person.full_name, WebSession.csrf, WebSession.expires_at)
+    .join(WebSession, WebSession.person_id == Person.id)
+    .where(WebSession.token_hash == bindparam("digest"))
+)
+
+
+def session_of(session: Session, secret: str, now: datetime) -> SignedIn:
+    """The signed-in person of a session cookie; Unauthenticated when unknown or expired."""
+    row = session.execute(_BY_SESSION, {"digest": _digest(secret)}).one_or_none()
+    if row is None or row.expires_at <= now:
+        raise Unauthenticated("the session has ended; sign in again")
+    return SignedIn(row.username, row.full_name, row.csrf, row.expires_at)
+
+
+def end_session(session: Session, secret: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == _digest(secret)))

@@ -1,0 +1,231 @@
+"""The server's composition root: the API, the pages, the scheduler and the dispatcher.
+
+`create_app` builds the ASGI application over a service (tests pass their own, with a fixed
+clock). `serve` runs it with uvicorn and, in the same process, the deadline scheduler (which
+works only while it holds the lease, so several servers on one PostgreSQL share it safely) and
+the notification dispatcher (which claims outbox rows with SKIP LOCKED). Nothing starts at import.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from workflow import api
+from workflow.errors import Refused, WorkflowError, http_status
+from workflow.service import Service
+from workflow.settings import Settings
+
+__all__ = ["create_app", "serve"]
+
+log = structlog.get_logger("thidua.http")
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+
+
+class RequestContext:
+    """Give each request an id (X-Request-ID, kept when the caller sent a sane one), bind it to
+    the logs, and log one line per request with its status and duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        structlog.contextvars.clear_contextvars()
+        with structlog.contextvars.bound_contextvars(
+            request_id=request_id, method=scope["method"], path=scope["path"]
+        ):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                log.info(
+                    "request.done",
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+
+def _error(request: Request, status: int, body: dict[str, Any]) -> JSONResponse:
+    body["request_id"] = getattr(request.state, "request_id", None)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _workflow_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WorkflowError)
+    body: dict[str, Any] = {"error": exc.code, "message": str(exc)}
+    if isinstance(exc, Refused):
+        body["rule"] = exc.rule
+    status = http_status(exc)
+    if status >= 500:
+        log.error("request.failed", error=exc.code, message=str(exc))
+    return _error(request, status, body)
+
+
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = exc.errors()
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return _error(
+            request,
+            400,
+            {"error": "bad_request", "message": "the request body is not valid JSON"},
+        )
+    details = [
+        {"field": ".".join(str(part) for part in problem.get("loc", ())), "problem": problem["msg"]}
+        for problem in problems
+    ]
+    message = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
+    return _error(request, 422, {"error": "invalid_input", "message": message, "details": details})
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+    body = {"error": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)}
+    return _error(request, exc.status_code, body)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.crashed")
+    return _error(
+        request,
+        500,
+        {"error": "internal", "message": "the server failed; the request id names it in the log"},
+    )
+
+
+def create_app(
+    service: Service,
+    settings: Settings | None = None,
+    lifespan: Callable[[FastAPI], Any] | None = None,
+) -> FastAPI:
+    """The ASGI application over `service`: /api/v1, its OpenAPI document, and the web pages."""
+    from workflow import web  # the pages import the service's views; kept out of the API's path
+
+    app = FastAPI(
+        title="thidua",
+        summary="Thi đua – khen thưởng: nominations through their approval chains, audited",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.settings = settings or Settings()
+    app.add_exception_handler(WorkflowError, _workflow_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.include_router(api.router)
+    web.install(app)
+    app.add_middleware(RequestContext)
+    return app
+
+
+# -- the process -----------------------------------------------------------------------------------
+
+
+class Background:
+    """The scheduler and the dispatcher, each in a thread, stopped together."""
+
+    def __init__(self, service: Service, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        if self.settings.run_scheduler:
+            self._spawn("scheduler", self._scheduler)
+        if self.settings.run_dispatcher:
+            self._spawn("dispatcher", self._dispatcher)
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=f"thidua-{name}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _scheduler(self) -> None:
+        import os
+
+        from workflow.scheduler import DeadlineScheduler, SchedulerSettings
+
+        url = self.service.engine.url.render_as_string(hide_password=False)
+        with structlog.contextvars.bound_contextvars(worker="scheduler"):
+            DeadlineScheduler(SchedulerSettings.from_env(url, os.environ)).run(self.stop)
+
+    def _dispatcher(self) -> None:
+        from workflow.dispatch import build_dispatcher
+
+        settings = self.settings.notifications
+        dispatcher = build_dispatcher(self.service.engine, settings, self.service.clock)
+        with structlog.contextvars.bound_contextvars(worker="dispatcher"):
+            dispatcher.run(self.stop, settings.poll)
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def serve(service: Service, settings: Settings, ready: Callable[[str], None] | None = None) -> None:
+    """Run the server until SIGINT/SIGTERM: API and pages, scheduler and dispatcher."""
+    import uvicorn
+
+    background = Background(service, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        background.start()
+        address = f"http://{settings.host}:{settings.port}"
+        log.info("server.started", address=address)
+        if ready is not None:
+            ready(address)
+        try:
+            yield
+        finally:
+            background.close()
+            log.info("server.stopped")
+
+    app = create_app(service, settings, lifespan)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run()
