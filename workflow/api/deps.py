@@ -16,7 +16,8 @@ __all__ = ["Actor", "Limit", "Offset", "ServiceDep", "get_actor", "get_service"]
 _bearer = HTTPBearer(auto_error=False, description="A person's token from `thidua token create`")
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
+    """Async, though it does nothing asynchronous: a plain `def` would cost a worker thread hop."""
     service: Service = request.app.state.service
     return service
 
