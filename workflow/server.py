@@ -68,10 +68,12 @@ class RequestContext:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                actor = scope["state"].get("actor")
                 log.info(
                     "request.done",
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 2),
+                    **({"actor": actor} if actor else {}),
                 )
 
 
