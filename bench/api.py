@@ -139,6 +139,14 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"thidua serve did not answer within {seconds} s")
 
+    def cpu_seconds(self) -> float | None:
+        """User and system CPU the server has used so far (Linux /proc; None elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -232,7 +240,19 @@ def check(url: str, ids: list[int]) -> dict[str, Any]:
                     sa.text("SELECT state, count(*) FROM nominations GROUP BY state")
                 ).all()
             )
-        return {"audit_approve_entries": int(approved), "states": states}
+            outbox = connection.execute(
+                sa.text(
+                    "SELECT count(*), count(delivered_at), count(parked_at), sum(attempts) "
+                    "FROM outbox"
+                )
+            ).one()
+        return {
+            "audit_approve_entries": int(approved),
+            "states": states,
+            "outbox": dict(
+                zip(("messages", "delivered", "parked", "attempts"), outbox, strict=True)
+            ),
+        }
     finally:
         engine.dispose()
 
@@ -243,6 +263,11 @@ def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str,
     server = Server(url, folder / f"serve-{backend}.log")
     try:
         server.wait_ready()
+        print(
+            f"  thidua serve: pid {server.process.pid}, port {server.port}",
+            file=sys.stderr,
+            flush=True,
+        )
         # Warm up untimed: one authenticated read per approver (compiled-statement caches).
         warm = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         for token in tokens.values():
@@ -251,7 +276,13 @@ def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str,
         warm.close()
         load = Clients(server.port, tokens, ids)
         print(f"  {clients} clients approving", file=sys.stderr, flush=True)
+        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
         elapsed = load.run(clients)
+        client_cpu = time.process_time() - client_cpu
+        server_after = server.cpu_seconds()
+        server_cpu = (
+            None if server_cpu is None or server_after is None else server_after - server_cpu
+        )
     finally:
         exit_code = server.stop()
     ordered = sorted(load.latencies)
@@ -275,7 +306,14 @@ def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str,
         "no_lost_update": found["audit_approve_entries"] == ok
         and found["states"].get("province_reviewed", 0) == n,
         "states": found["states"],
+        "outbox": found["outbox"],
         "server_exit": exit_code,
+        # CPU per request, which the machine's other load does not change as much as latency.
+        "server_cpu_ms_per_request": None
+        if server_cpu is None or not ordered
+        else round(server_cpu * 1000 / len(ordered), 2),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / len(ordered), 2) if ordered else 0,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "target_p99_ms": TARGET_P99_MS,
         "pass": p99 < TARGET_P99_MS,
     }
@@ -315,15 +353,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nAPI workload: {args.n} nominations x 3 approvals, {args.clients} clients")
     print(
         f"{'backend':<11} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'errors':>7} {'audit=ok':>9}  p99 < {TARGET_P99_MS:.0f} ms"
+        f"{'errors':>7} {'audit=ok':>9} {'cpu ms':>7}  p99 < {TARGET_P99_MS:.0f} ms"
     )
     for backend in backends:
         r = results[backend]
         print(
             f"{backend:<11} {r['requests_per_s']:>8,.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} "
             f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors']:>7} "
-            f"{'yes' if r['no_lost_update'] else 'NO':>9}  {'pass' if r['pass'] else 'FAIL'}"
+            f"{'yes' if r['no_lost_update'] else 'NO':>9} "
+            f"{r['server_cpu_ms_per_request'] or 0:>7.2f}  {'pass' if r['pass'] else 'FAIL'}"
         )
+    print("(cpu ms: the server's CPU time per request; the load average is in the JSON)")
     print(json.dumps(results, ensure_ascii=False))
     return 0
 
