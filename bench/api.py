@@ -106,6 +106,7 @@ class Server:
 
     def __init__(self, url: str, log_path: Path) -> None:
         self.port = free_port()
+        self.log_path = log_path
         self.log = log_path.open("wb")
         env = {
             **os.environ,
@@ -127,7 +128,9 @@ class Server:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             if self.process.poll() is not None:
-                raise RuntimeError(f"thidua serve exited with {self.process.returncode}")
+                self.log.flush()
+                tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+                raise RuntimeError(f"thidua serve exited with {self.process.returncode}:\n{tail}")
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", "/api/v1/openapi.json")

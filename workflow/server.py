@@ -231,7 +231,9 @@ def serve(service: Service, settings: Settings, ready: Callable[[str], None] | N
                 try:
                     yield
                 finally:
-                    self._captured_signals.clear()
+                    captured = getattr(self, "_captured_signals", None)
+                    if isinstance(captured, list):
+                        captured.clear()
 
     app = create_app(service, settings, lifespan)
     config = uvicorn.Config(
