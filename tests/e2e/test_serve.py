@@ -1,7 +1,8 @@
 """`thidua serve` as real processes: it answers, names each request in its answer and its log,
 stops cleanly on SIGTERM, and on one PostgreSQL database two servers share the scheduler through
-the lease (one holds it, the other takes over when the first is killed) while both answer the
-API. Every wait is bounded; every process is killed at the end.
+the lease (one holds it, the other takes over when the first is killed) and the outbox (each
+message sent once) while both answer the API. Every wait is bounded; every process is killed at
+the end.
 """
 
 from __future__ import annotations
@@ -200,11 +201,27 @@ def expiries(engine: sa.Engine) -> dict[str, int]:
         return dict(rows.all())
 
 
+def delivered(engine: sa.Engine, count: int) -> list[str] | None:
+    """The keys of the log channel's messages once `count` of them are delivered."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT key, attempts, delivered_at FROM outbox WHERE channel = 'log'")
+        ).all()
+    done = [row for row in rows if row.delivered_at is not None]
+    if len(done) < count:
+        return None
+    assert len(rows) == count
+    assert [row.attempts for row in rows] == [1] * count
+    return [row.key for row in rows]
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_two_servers_on_postgresql_share_the_scheduler_and_both_answer(
     db_url: str, serve: Callable[..., Server]
 ) -> None:
     service, engine, ids = world(db_url, nominations=4)
+    service.set_channel("hung.thanhxuan", "log")
+    service.set_channel("hung.thanhxuan", "email", enabled=False)
     token = service.create_token("chutich.thanhxuan")["token"]
     first = serve(db_url, env=LEASE)
     second = serve(db_url, env=LEASE)
@@ -229,6 +246,15 @@ def test_two_servers_on_postgresql_share_the_scheduler_and_both_answer(
     )
     assert expiries(engine) == {f"nomination:{n}": 1 for n in ids}
     assert holder_pid(engine) == holder
+    # Both dispatchers poll the one outbox: each message is delivered by one of them, once.
+    keys = wait_for(lambda: delivered(engine, len(ids)), 30, "the expiry messages to be sent")
+    sent = [
+        line["key"]
+        for server in (first, second)
+        for line in server.lines()
+        if line.get("event") == "notification"
+    ]
+    assert sorted(sent) == sorted(keys)
 
     holding, waiting = (first, second) if holder == first.process.pid else (second, first)
     holding.process.kill()
