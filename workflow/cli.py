@@ -854,7 +854,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env(os.environ)
         configure_logging(settings.log_level)
-        engine = make_engine(args.db or settings.database_url)
+        engine = make_engine(args.db or settings.database_url, settings.db_pool_size)
         try:
             ensure_schema(engine)
             result = args.handler(Service(engine), args)

@@ -33,9 +33,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`; `pool_size` connections kept open to PostgreSQL (as many again on
+    demand), SQLAlchemy's default when None. SQLite keeps its default pool."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
+        if pool_size is not None:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         return create_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

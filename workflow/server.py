@@ -12,8 +12,8 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import structlog
@@ -68,10 +68,12 @@ class RequestContext:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                actor = scope["state"].get("actor")
                 log.info(
                     "request.done",
                     status=status,
                     ms=round((time.perf_counter() - started) * 1000, 2),
+                    **({"actor": actor} if actor else {}),
                 )
 
 
@@ -219,6 +221,20 @@ def serve(service: Service, settings: Settings, ready: Callable[[str], None] | N
             background.close()
             log.info("server.stopped")
 
+    class Server(uvicorn.Server):
+        """uvicorn, except that a stop by SIGTERM or SIGINT is a clean exit (status 0): uvicorn
+        would raise the captured signal again once it has shut down."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    captured = getattr(self, "_captured_signals", None)
+                    if isinstance(captured, list):
+                        captured.clear()
+
     app = create_app(service, settings, lifespan)
     config = uvicorn.Config(
         app,
@@ -228,4 +244,4 @@ def serve(service: Service, settings: Settings, ready: Callable[[str], None] | N
         access_log=False,
         proxy_headers=False,
     )
-    uvicorn.Server(config).run()
+    Server(config).run()

@@ -26,6 +26,9 @@ class Settings:
     port: int = 8000
     run_scheduler: bool = True
     run_dispatcher: bool = True
+    #: Connections kept open to PostgreSQL (THIDUA_DB_POOL_SIZE); None: SQLAlchemy's 5, plus
+    #: as many again on demand. `thidua serve` answers up to 40 requests at once (its threads).
+    db_pool_size: int | None = None
     #: Mark the session cookie Secure (behind HTTPS); off for http://127.0.0.1.
     secure_cookies: bool = False
 
@@ -42,8 +45,14 @@ class Settings:
         port = env.get("THIDUA_PORT", "8000").strip()
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise InvalidInput(f"THIDUA_PORT '{port}' is not a port number (1–65535)")
+        pool = env.get("THIDUA_DB_POOL_SIZE", "").strip()
+        if pool and (not pool.isdigit() or not 0 < int(pool) <= 1000):
+            raise InvalidInput(
+                f"THIDUA_DB_POOL_SIZE '{pool}' is not a number of connections (1–1000)"
+            )
         return cls(
             database_url=url,
+            db_pool_size=int(pool) if pool else None,
             log_level=level.lower() if level else None,
             notifications=notifications,
             host=env.get("THIDUA_HOST", "").strip() or "127.0.0.1",

@@ -37,3 +37,14 @@ def test_server_settings_are_read_from_the_environment() -> None:
 def test_a_bad_server_setting_is_refused_naming_its_key(key: str, value: str) -> None:
     with pytest.raises(InvalidInput, match=key):
         Settings.from_env({key: value})
+
+
+def test_the_database_pool_size_is_read_from_the_environment() -> None:
+    assert Settings.from_env({}).db_pool_size is None
+    assert Settings.from_env({"THIDUA_DB_POOL_SIZE": "32"}).db_pool_size == 32
+
+
+@pytest.mark.parametrize("value", ["0", "many", "-3"])
+def test_a_bad_pool_size_is_refused_naming_its_key(value: str) -> None:
+    with pytest.raises(InvalidInput, match="THIDUA_DB_POOL_SIZE"):
+        Settings.from_env({"THIDUA_DB_POOL_SIZE": value})

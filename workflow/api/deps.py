@@ -16,7 +16,8 @@ __all__ = ["Actor", "Limit", "Offset", "ServiceDep", "get_actor", "get_service"]
 _bearer = HTTPBearer(auto_error=False, description="A person's token from `thidua token create`")
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
+    """Async, though it does nothing asynchronous: a plain `def` would cost a worker thread hop."""
     service: Service = request.app.state.service
     return service
 
@@ -25,14 +26,19 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 def get_actor(
+    request: Request,
     service: ServiceDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The username behind `Authorization: Bearer …`; 401 without a valid token."""
+    """The username behind `Authorization: Bearer …`; 401 without a valid token.
+
+    It runs in a worker thread, whose context is a copy: the request's own line in the log
+    reads the actor from the request's state."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("this needs 'Authorization: Bearer <token>' (thidua token create)")
     username = service.authenticate(credentials.credentials)
     structlog.contextvars.bind_contextvars(actor=username)
+    request.state.actor = username
     return username
 
 
