@@ -107,9 +107,7 @@ def test_officer_steps_and_their_refusals(api: Api) -> None:
     assert api.post("hung.thanhxuan", f"/nominations/{number}/report").json()["state"] == (
         "reported"
     )
-    error(
-        api.post("hung.thanhxuan", f"/nominations/{number}/withdraw", {}), 422, "invalid_input"
-    )
+    error(api.post("hung.thanhxuan", f"/nominations/{number}/withdraw", {}), 422, "invalid_input")
     error(
         api.post("hung.thanhxuan", f"/nominations/{number}/withdraw", {"reason": "  "}),
         422,
