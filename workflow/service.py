@@ -50,7 +50,14 @@ from workflow import (
 )
 from workflow.clock import Clock, SystemClock
 from workflow.db import READ_ONLY
-from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound, WorkflowError
+from workflow.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    WorkflowError,
+)
 from workflow.tables import Campaign, Unit
 from workflow.text import clean_text, optional_text
 from workflow.timeutil import format_local, parse_date
@@ -124,6 +131,18 @@ class Service:
             f"{what} was changed by someone else while this command ran; nothing was applied — "
             "reload it and try again"
         )
+
+    @contextmanager
+    def _outsider_refused(self, actor: str, number: int) -> Iterator[None]:
+        """A command on one nomination that is refused, or fails on its state, tells someone
+        outside the nomination's reach only that it is outside their reach (Forbidden,
+        unit_scope): the answer never reveals anything of another unit's dossier."""
+        try:
+            yield
+        except (Conflict, Refused):
+            with self._read() as session:
+                visibility.check_nomination(session, self._reach(session, actor), number)
+            raise
 
     def _read(self) -> Session:
         return Session(self._reader, expire_on_commit=False)
@@ -227,7 +246,10 @@ class Service:
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
     ) -> NominationView:
         number = _nomination_id(nomination_id)
-        with self._write(trigger, actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write(trigger, actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.officer_step(
@@ -239,7 +261,10 @@ class Service:
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
     ) -> NominationView:
         number = _nomination_id(nomination_id)
-        with self._write(trigger, actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write(trigger, actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.review(principal, nomination, trigger, self.clock.now(), session, reason)
@@ -423,7 +448,10 @@ class Service:
         comment: str | None = None,
     ) -> dict[str, Any]:
         number = _nomination_id(nomination_id)
-        with self._write("score", actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write("score", actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination = nominations.load(session, number)
             scores.score(
@@ -481,7 +509,10 @@ class Service:
     def object_to(self, actor: str, nomination_id: object, objection: str) -> NominationView:
         number = _nomination_id(nomination_id)
         text = clean_text(objection, "objection", "reason")
-        with self._write("object", actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write("object", actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             public_comment.object_to(
@@ -522,7 +553,10 @@ class Service:
         decided_on = parse_date(date, "revocation date")
         text = clean_text(reason, "reason", "reason")
         nomination_number = _nomination_id(nomination_id)
-        with self._write("revoke", actor=actor, nomination=nomination_number) as session:
+        with (
+            self._outsider_refused(actor, nomination_number),
+            self._write("revoke", actor=actor, nomination=nomination_number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, nomination_number)
             decisions.revoke(
@@ -603,7 +637,10 @@ class Service:
         """A council member's vote, or their substitute's, on a nomination at its council level."""
         number = _nomination_id(nomination_id)
         text = optional_text(comment, "comment")
-        with self._write("vote", actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write("vote", actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             votes.vote(
