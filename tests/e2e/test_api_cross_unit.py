@@ -45,9 +45,7 @@ def hiep_thanh(world: Service, clock: FixedClock) -> dict[str, int]:
     world.vote("pho.q12", awarded, approve=True)
     own = reported_ward(world).id
     clock.set(vn(5, 12))
-    world.award(
-        "chutich.q12", awarded, number="99/QĐ-UBND", date="05/12/2022", form="Giấy khen"
-    )
+    world.award("chutich.q12", awarded, number="99/QĐ-UBND", date="05/12/2022", form="Giấy khen")
     return {"waiting": waiting, "council": council, "awarded": awarded, "own": own}
 
 
