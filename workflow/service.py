@@ -55,7 +55,6 @@ from workflow.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    Refused,
     WorkflowError,
 )
 from workflow.tables import Campaign, Unit
@@ -134,12 +133,13 @@ class Service:
 
     @contextmanager
     def _outsider_refused(self, actor: str, number: int) -> Iterator[None]:
-        """A command on one nomination that is refused, or fails on its state, tells someone
-        outside the nomination's reach only that it is outside their reach (Forbidden,
-        unit_scope): the answer never reveals anything of another unit's dossier."""
+        """A command on one nomination that fails on its state tells someone outside the
+        nomination's reach only that it is outside their reach (Forbidden, unit_scope), so a
+        wrong-state answer never reveals another unit's dossier. Refusals keep their own rule:
+        they name the actor's missing right, not the dossier's state."""
         try:
             yield
-        except (Conflict, Refused):
+        except Conflict:
             with self._read() as session:
                 visibility.check_nomination(session, self._reach(session, actor), number)
             raise
