@@ -77,7 +77,7 @@ def api(service: Service, ready: list[int]) -> Iterator[Api]:
 
 
 def test_scores_and_the_ranking(api: Api, ready: list[int]) -> None:
-    first, second, person = ready
+    first, second, _individual = ready
     path = f"/nominations/{first}/scores"
     done = api.post("ct.91", path, {"criterion": "ket_qua", "points": 40, "comment": "Tốt"})
     assert done.json() == {"nomination": first, "criterion": "ket_qua", "points": 40}
