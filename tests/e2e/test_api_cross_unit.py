@@ -80,7 +80,7 @@ def test_an_approver_of_one_ward_cannot_read_another_wards_dossiers(
     refused_for_scope(api.get(OUTSIDER, "/decisions", number="99/QĐ-UBND"))
     # the district reads them all, and the decision with its dossier
     assert api.get("chutich.q12", f"/nominations/{hiep_thanh['waiting']}").status_code == 200
-    [decision] = api.get("chutich.q12", "/decisions", number="99/QĐ-UBND").json()
+    [decision] = api.get("chutich.q12", "/decisions", number="99/QĐ-UBND").json()["items"]
     assert [d["nomination"]["id"] for d in decision["dossiers"]] == [hiep_thanh["awarded"]]
 
 

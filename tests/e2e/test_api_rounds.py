@@ -193,7 +193,7 @@ def test_publication_objection_decision_quota_award_and_revocation(
         "invalid_transition",
     )
 
-    [decision] = api.get("ct.vt", "/decisions", number="15/QĐ-UBND").json()
+    [decision] = api.get("ct.vt", "/decisions", number="15/QĐ-UBND").json()["items"]
     assert (decision["kind"], decision["signer"], decision["issuing_unit"]) == (
         "award",
         "ct.91",
@@ -221,5 +221,5 @@ def test_publication_objection_decision_quota_award_and_revocation(
         409,
         "invalid_transition",
     )
-    [revocation] = api.get("ct.91", "/decisions", number="20/QĐ-UBND").json()
+    [revocation] = api.get("ct.91", "/decisions", number="20/QĐ-UBND").json()["items"]
     assert (revocation["kind"], revocation["reason"]) == ("revocation", revoke["reason"])

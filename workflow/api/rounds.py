@@ -192,7 +192,7 @@ def revoke(
 
 @router.get(
     "/decisions",
-    response_model=list[Decision],
+    response_model=Page[Decision],
     summary="The decisions numbered so (of one issuing unit, when given), with their dossiers",
 )
 def show_decision(
@@ -200,5 +200,8 @@ def show_decision(
     actor: Actor,
     number: Annotated[str, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)],
     unit: CodeQuery = None,
-) -> list[dict[str, Any]]:
-    return service.decision(number, unit, reader=actor)
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    found = service.decision(number, unit, reader=actor)
+    return page(lambda size, skip: found[skip : skip + size], limit, offset)
