@@ -132,16 +132,18 @@ class Service:
         )
 
     @contextmanager
-    def _outsider_refused(self, actor: str, number: int) -> Iterator[None]:
-        """A command on one nomination that fails on its state tells someone outside the
-        nomination's reach only that it is outside their reach (Forbidden, unit_scope), so a
-        wrong-state answer never reveals another unit's dossier. Refusals keep their own rule:
-        they name the actor's missing right, not the dossier's state."""
+    def _outsider_refused(self, actor: str, *numbers: int) -> Iterator[None]:
+        """A command on nominations that fails on a state tells someone outside a nomination's
+        reach only that it is outside their reach (Forbidden, unit_scope), so a wrong-state
+        answer never reveals another unit's dossier. Refusals keep their own rule: they name
+        the actor's missing right, not the dossier's state."""
         try:
             yield
         except Conflict:
             with self._read() as session:
-                visibility.check_nomination(session, self._reach(session, actor), number)
+                reach = self._reach(session, actor)
+                for number in numbers:
+                    visibility.check_nomination(session, reach, number)
             raise
 
     def _read(self) -> Session:
@@ -492,7 +494,10 @@ class Service:
         days: int | None = None,
     ) -> dict[str, Any]:
         ids = [_nomination_id(value) for value in nomination_ids]
-        with self._write("publish", actor=actor, nominations=ids) as session:
+        with (
+            self._outsider_refused(actor, *ids),
+            self._write("publish", actor=actor, nominations=ids) as session,
+        ):
             principal = directory.load_principal(session, actor)
             batch = [nominations.load(session, number) for number in ids]
             publication = public_comment.publish(
@@ -533,7 +538,10 @@ class Service:
         decided_on = parse_date(date, "decision date")
         ids = [_nomination_id(value) for value in nomination_ids]
         context = {"nomination": ids[0]} if len(ids) == 1 else {"nominations": ids}
-        with self._write("award", actor=actor, **context) as session:
+        with (
+            self._outsider_refused(actor, *ids),
+            self._write("award", actor=actor, **context) as session,
+        ):
             principal = directory.load_principal(session, actor)
             batch = [nominations.load(session, value) for value in ids]
             decisions.decide(

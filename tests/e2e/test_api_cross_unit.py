@@ -103,6 +103,32 @@ def test_an_approver_of_one_ward_cannot_act_on_another_wards_dossiers(
                 {"number": "1/QĐ-UBND", "date": "05/12/2022", "reason": "Gian dối"},
             )
         )
+        refused_403(
+            api.post(
+                OUTSIDER,
+                f"{path}/award",
+                {"number": "2/QĐ-UBND", "date": "05/12/2022", "form": "Giấy khen"},
+            )
+        )
+        for step in ("implement", "report"):
+            refused_403(api.post(OUTSIDER, f"{path}/{step}"))
+        refused_403(api.post(OUTSIDER, f"{path}/resubmit"))
+        refused_403(api.post(OUTSIDER, f"{path}/withdraw", {"reason": "Rút"}))
+        refused_403(
+            api.post(
+                OUTSIDER,
+                "/decisions",
+                {
+                    "nominations": [number],
+                    "number": "3/QĐ-UBND",
+                    "date": "05/12/2022",
+                    "form": "Giấy khen",
+                },
+            )
+        )
+        refused_403(
+            api.post(OUTSIDER, "/publications", {"nominations": [number], "form": "Giấy khen"})
+        )
     # nothing changed
     assert world.show(waiting).state == "reported"
     assert world.show(council).state == "commune_reviewed"
