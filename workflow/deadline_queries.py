@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +19,16 @@ from workflow.timeutil import format_local
 __all__ = ["escalations", "reminders", "upcoming"]
 
 
-def upcoming(session: Session, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+def upcoming(
+    session: Session,
+    now: datetime,
+    limit: int = 50,
+    readable: Callable[[Sequence[int]], set[int]] | None = None,
+) -> list[dict[str, Any]]:
     """Deadlines, reminders and review time limits from `now` on, soonest first; work whose
-    instant has passed but that no sweep has applied yet comes first, as "due"."""
+    instant has passed but that no sweep has applied yet comes first, as "due". With
+    `readable` (nomination ids → those a reader may read), review time limits of others are
+    left out."""
     open_counts = dict(
         session.execute(
             select(Nomination.campaign_id, func.count())
@@ -81,7 +89,11 @@ def upcoming(session: Session, now: datetime, limit: int = 50) -> list[dict[str,
                         at, "reminder", campaign.code, f"{offset} day(s) before the {kind} deadline"
                     )
     raised = set(session.execute(select(Escalation.nomination_id, Escalation.visit_seq)).all())
-    for waiting in waiting_reviews(session):
+    waiting_now = waiting_reviews(session)
+    shown = None if readable is None else readable([w.nomination_id for w in waiting_now])
+    for waiting in waiting_now:
+        if shown is not None and waiting.nomination_id not in shown:
+            continue
         if (waiting.nomination_id, waiting.visit_seq) in raised:
             continue
         add(

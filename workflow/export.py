@@ -84,9 +84,19 @@ def _streams(
 def records(
     connection: Connection, *, nomination: int | None = None, campaign: str | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The chosen entries by id, as dicts in COLUMNS order."""
+    """The chosen entries by id, as dicts in COLUMNS order. An unknown nomination or campaign
+    is refused here, before any file is opened."""
     wanted, owner = _streams(connection, nomination, campaign)
     units = _lookup(connection, "SELECT code, name FROM units")
+    return _records(connection, wanted, owner, units)
+
+
+def _records(
+    connection: Connection,
+    wanted: set[str] | None,
+    owner: dict[str, str],
+    units: dict[Any, Any],
+) -> Iterator[dict[str, Any]]:
     only = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
     for batch in audit_rows(connection, stream=only):
         for row in batch:

@@ -50,7 +50,13 @@ from workflow import (
 )
 from workflow.clock import Clock, SystemClock
 from workflow.db import READ_ONLY
-from workflow.errors import Conflict, InvalidInput, WorkflowError
+from workflow.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    WorkflowError,
+)
 from workflow.tables import Campaign, Unit
 from workflow.text import clean_text, optional_text
 from workflow.timeutil import format_local, parse_date
@@ -124,6 +130,21 @@ class Service:
             f"{what} was changed by someone else while this command ran; nothing was applied — "
             "reload it and try again"
         )
+
+    @contextmanager
+    def _outsider_refused(self, actor: str, *numbers: int) -> Iterator[None]:
+        """A command on nominations that fails on a state tells someone outside a nomination's
+        reach only that it is outside their reach (Forbidden, unit_scope), so a wrong-state
+        answer never reveals another unit's dossier. Refusals keep their own rule: they name
+        the actor's missing right, not the dossier's state."""
+        try:
+            yield
+        except Conflict:
+            with self._read() as session:
+                reach = self._reach(session, actor)
+                for number in numbers:
+                    visibility.check_nomination(session, reach, number)
+            raise
 
     def _read(self) -> Session:
         return Session(self._reader, expire_on_commit=False)
@@ -227,7 +248,10 @@ class Service:
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
     ) -> NominationView:
         number = _nomination_id(nomination_id)
-        with self._write(trigger, actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write(trigger, actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.officer_step(
@@ -239,7 +263,10 @@ class Service:
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
     ) -> NominationView:
         number = _nomination_id(nomination_id)
-        with self._write(trigger, actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write(trigger, actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.review(principal, nomination, trigger, self.clock.now(), session, reason)
@@ -355,13 +382,17 @@ class Service:
                 for code, name, level, kind, path in rows
             ]
 
-    def campaigns(self) -> list[dict[str, Any]]:
+    def campaigns(self, code: str | None = None) -> list[dict[str, Any]]:
+        """Every campaign (or the one coded `code`), oldest first."""
         with self._read() as session:
-            rows = session.execute(
+            query = (
                 select(Campaign, Unit.code)
                 .join(Unit, Campaign.issuing_unit_id == Unit.id)
                 .order_by(Campaign.id)
             )
+            if code is not None:
+                query = query.where(Campaign.code == code)
+            rows = session.execute(query)
             return [
                 {
                     "code": c.code,
@@ -374,6 +405,12 @@ class Service:
                 }
                 for c, unit in rows
             ]
+
+    def campaign(self, code: str) -> dict[str, Any]:
+        found = self.campaigns(code)
+        if not found:
+            raise NotFound(f"no campaign coded '{code}'")
+        return found[0]
 
     def inbox(self, actor: str, limit: int = 100, offset: int = 0) -> list[NominationView]:
         with self._read() as session:
@@ -413,7 +450,10 @@ class Service:
         comment: str | None = None,
     ) -> dict[str, Any]:
         number = _nomination_id(nomination_id)
-        with self._write("score", actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write("score", actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination = nominations.load(session, number)
             scores.score(
@@ -428,10 +468,22 @@ class Service:
         return {"nomination": number, "criterion": criterion, "points": points}
 
     def ranking(
-        self, campaign: str, round_name: str | None = None, kind: str | None = None
+        self,
+        campaign: str,
+        round_name: str | None = None,
+        kind: str | None = None,
+        reader: str | None = None,
     ) -> list[scores.RankRow]:
+        """The round's ranking; with `reader`, only the rows of nominations they may read (the
+        ranks stay those of the whole round)."""
         with self._read() as session:
-            return scores.ranking(session, campaign, round_name, kind)
+            rows = scores.ranking(session, campaign, round_name, kind)
+            if reader is None:
+                return rows
+            seen = visibility.visible_ids(
+                session, self._reach(session, reader), (row.nomination for row in rows)
+            )
+            return [row for row in rows if row.nomination in seen]
 
     def publish(
         self,
@@ -442,7 +494,10 @@ class Service:
         days: int | None = None,
     ) -> dict[str, Any]:
         ids = [_nomination_id(value) for value in nomination_ids]
-        with self._write("publish", actor=actor, nominations=ids) as session:
+        with (
+            self._outsider_refused(actor, *ids),
+            self._write("publish", actor=actor, nominations=ids) as session,
+        ):
             principal = directory.load_principal(session, actor)
             batch = [nominations.load(session, number) for number in ids]
             publication = public_comment.publish(
@@ -459,7 +514,10 @@ class Service:
     def object_to(self, actor: str, nomination_id: object, objection: str) -> NominationView:
         number = _nomination_id(nomination_id)
         text = clean_text(objection, "objection", "reason")
-        with self._write("object", actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write("object", actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             public_comment.object_to(
@@ -480,7 +538,10 @@ class Service:
         decided_on = parse_date(date, "decision date")
         ids = [_nomination_id(value) for value in nomination_ids]
         context = {"nomination": ids[0]} if len(ids) == 1 else {"nominations": ids}
-        with self._write("award", actor=actor, **context) as session:
+        with (
+            self._outsider_refused(actor, *ids),
+            self._write("award", actor=actor, **context) as session,
+        ):
             principal = directory.load_principal(session, actor)
             batch = [nominations.load(session, value) for value in ids]
             decisions.decide(
@@ -500,7 +561,10 @@ class Service:
         decided_on = parse_date(date, "revocation date")
         text = clean_text(reason, "reason", "reason")
         nomination_number = _nomination_id(nomination_id)
-        with self._write("revoke", actor=actor, nomination=nomination_number) as session:
+        with (
+            self._outsider_refused(actor, nomination_number),
+            self._write("revoke", actor=actor, nomination=nomination_number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, nomination_number)
             decisions.revoke(
@@ -514,9 +578,28 @@ class Service:
             )
         return queries.nomination_view(nomination, proposer)
 
-    def decision(self, number: str, unit: str | None = None) -> list[dict[str, Any]]:
+    def decision(
+        self, number: str, unit: str | None = None, reader: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every decision numbered `number`; with `reader`, only those whose every dossier they
+        may read (Forbidden when there are some but none such)."""
         with self._read() as session:
-            return decision_history.show_decision(session, number, unit)
+            found = decision_history.show_decision(session, number, unit)
+            if reader is None:
+                return found
+            reach = self._reach(session, reader)
+            readable = []
+            for decision in found:
+                ids = {d["nomination"]["id"] for d in decision["dossiers"]}
+                if visibility.visible_ids(session, reach, ids) == ids:
+                    readable.append(decision)
+            if not readable:
+                raise Forbidden(
+                    "unit_scope",
+                    f"decision '{number.strip()}' awards dossiers outside the units {reader} "
+                    "holds a role in",
+                )
+            return readable
 
     # -- councils and delegation -----------------------------------------------------------------
 
@@ -562,7 +645,10 @@ class Service:
         """A council member's vote, or their substitute's, on a nomination at its council level."""
         number = _nomination_id(nomination_id)
         text = optional_text(comment, "comment")
-        with self._write("vote", actor=actor, nomination=number) as session:
+        with (
+            self._outsider_refused(actor, number),
+            self._write("vote", actor=actor, nomination=number) as session,
+        ):
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             votes.vote(
@@ -619,7 +705,7 @@ class Service:
             done = delegations.revoke(session, principal, self.clock.now(), number)
             return delegations.describe(session, done)
 
-    def delegations(self, actor: str) -> list[dict[str, Any]]:
+    def delegations(self, actor: str) -> list[dict[str, Any]]:  # a person's own, so no reader
         """The delegations `actor` named or received."""
         with self._read() as session:
             return delegations.list_for(session, directory.load_principal(session, actor))
@@ -691,8 +777,12 @@ class Service:
     ) -> int:
         """Write the entries of one nomination, one campaign or the whole log to `out`."""
         self._require(reader, "auditor", "admin")
+        if nomination is not None and campaign is not None:
+            raise InvalidInput("export takes a nomination or a campaign, not both")
         number = None if nomination is None else _nomination_id(nomination)
         with self._read() as session:
+            if number is not None:
+                self._check_reader(session, reader, number)
             return export.export(
                 session.connection(), out, fmt, nomination=number, campaign=campaign
             )
@@ -700,10 +790,17 @@ class Service:
     # -- notifications -------------------------------------------------------------------------
 
     def set_channel(
-        self, username: str, channel: str, address: str | None = None, enabled: bool = True
+        self,
+        username: str,
+        channel: str,
+        address: str | None = None,
+        enabled: bool = True,
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        """Choose, change or switch off one of a person's notification channels."""
+        """Choose, change or switch off one of a person's notification channels; with `actor`,
+        only their own unless they are an admin."""
         with self._write("set_channel", person=username, channel=channel) as session:
+            self._own_or_admin(session, actor, username)
             row = person_channels.set_channel(session, username, channel, address, enabled)
             return {
                 "person": username,
@@ -712,9 +809,23 @@ class Service:
                 "enabled": row.enabled,
             }
 
-    def channels(self, username: str) -> list[dict[str, Any]]:
+    def channels(self, username: str, reader: str | None = None) -> list[dict[str, Any]]:
+        """A person's channels; with `reader`, only their own unless they are an admin."""
         with self._read() as session:
+            self._own_or_admin(session, reader, username)
             return person_channels.channels_of(session, username)
+
+    @staticmethod
+    def _own_or_admin(session: Session, actor: str | None, username: str) -> None:
+        if actor is None:
+            return
+        principal = directory.load_principal(session, actor)
+        if principal.username != username and not principal.holding("admin"):
+            raise Forbidden(
+                "own_channels",
+                f"{principal.username} may read and set only their own notification channels, "
+                f"not those of {username}; admins set anyone's",
+            )
 
     def notifications(
         self,
@@ -727,8 +838,10 @@ class Service:
         with self._read() as session:
             return outbox.list_messages(session, state, limit, offset)
 
-    def retry_notification(self, message_id: object) -> dict[str, Any]:
-        """Requeue a parked notification: due now, its attempts counted afresh."""
+    def retry_notification(self, message_id: object, actor: str | None = None) -> dict[str, Any]:
+        """Requeue a parked notification: due now, its attempts counted afresh (admins only,
+        when `actor` is given)."""
+        self._require(actor, "admin")
         try:
             number = _nomination_id(message_id)
         except InvalidInput as exc:
@@ -770,17 +883,43 @@ class Service:
             report = deadlines.run_due(self.engine, moment, fencing)
         return {"now": format_local(moment, seconds=True), **report.to_dict()}
 
-    def deadlines(self, limit: int = 50) -> list[dict[str, Any]]:
+    def deadlines(self, limit: int = 50, reader: str | None = None) -> list[dict[str, Any]]:
+        """What is due next; with `reader`, review time limits only of nominations they read."""
         with self._read() as session:
-            return deadline_queries.upcoming(session, self.clock.now(), limit)
+            readable = None
+            if reader is not None:
+                reach = self._reach(session, reader)
 
-    def escalations(self, campaign: str | None = None) -> list[dict[str, Any]]:
-        with self._read() as session:
-            return deadline_queries.escalations(session, campaign)
+                def readable(ids: Sequence[int]) -> set[int]:
+                    return visibility.visible_ids(session, reach, ids)
 
-    def reminders(self, campaign: str | None = None) -> list[dict[str, Any]]:
+            return deadline_queries.upcoming(session, self.clock.now(), limit, readable)
+
+    def escalations(
+        self, campaign: str | None = None, reader: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Review time limits that passed; with `reader`, of the nominations they may read."""
         with self._read() as session:
-            return deadline_queries.reminders(session, campaign)
+            rows = deadline_queries.escalations(session, campaign)
+            if reader is None:
+                return rows
+            reach = self._reach(session, reader)
+            seen = visibility.visible_ids(session, reach, (row["nomination"] for row in rows))
+            return [row for row in rows if row["nomination"] in seen]
+
+    def reminders(
+        self, campaign: str | None = None, reader: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Reminders queued before deadlines; with `reader`, those sent to them, or every one
+        for auditors and admins."""
+        with self._read() as session:
+            rows = deadline_queries.reminders(session, campaign)
+            if reader is None:
+                return rows
+            principal = directory.load_principal(session, reader)
+            if principal.holding("auditor") or principal.holding("admin"):
+                return rows
+            return [row for row in rows if row["to"] == principal.username]
 
     # -- access: API tokens, sign-in passwords, browser sessions, what a person may read -------
 

@@ -8,6 +8,7 @@ The HTTP API and the web pages read through this; the CLI is the administrator's
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from workflow.directory import Principal, load_principal
 from workflow.errors import Forbidden, NotFound
 from workflow.tables import Council, CouncilMember, Delegation, Nomination, Person, Unit
 
-__all__ = ["Reach", "check_nomination", "reach_of", "require_role"]
+__all__ = ["Reach", "check_nomination", "reach_of", "require_role", "visible_ids"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,17 @@ def require_role(principal: Principal, *roles: str) -> None:
             f"{principal.username} holds no {' or '.join(repr(r) for r in roles)} role; "
             "this is for " + " and ".join(f"{r}s" for r in roles),
         )
+
+
+def visible_ids(session: Session, reach: Reach, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` whose nominations `reach` covers (to filter a list to what one may read)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(Nomination.id)
+            .join(Unit, Nomination.unit_id == Unit.id)
+            .where(Nomination.id.in_(wanted), reach.condition())
+        )
+    )

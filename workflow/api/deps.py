@@ -1,19 +1,34 @@
-"""What every route needs: the service, and the acting person from the bearer token."""
+"""What every route needs: the service, the acting person from the bearer token, and the
+shapes of the values routes take from paths and query strings."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import structlog
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from workflow.errors import Unauthenticated
 from workflow.service import Service
 
-__all__ = ["Actor", "Limit", "Offset", "ServiceDep", "get_actor", "get_service"]
+__all__ = [
+    "CODE_PATTERN",
+    "Actor",
+    "CampaignCode",
+    "CodeQuery",
+    "Limit",
+    "NominationId",
+    "Offset",
+    "ServiceDep",
+    "get_actor",
+    "get_service",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="A person's token from `thidua token create`")
+
+#: A code, a username or a filter value: no control characters (NUL never reaches the database).
+CODE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 
 async def get_service(request: Request) -> Service:
@@ -45,3 +60,8 @@ def get_actor(
 Actor = Annotated[str, Depends(get_actor)]
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 Offset = Annotated[int, Query(ge=0, le=2**31, description="items to skip")]
+NominationId = Annotated[int, Path(ge=1, le=2**62, description="the nomination's id")]
+CampaignCode = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN, description="a campaign's code")
+]
+CodeQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=CODE_PATTERN)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 
-from workflow.api.deps import Actor, Limit, Offset, ServiceDep
+from workflow.api.deps import Actor, CodeQuery, Limit, NominationId, Offset, ServiceDep
 from workflow.api.pages import page
 from workflow.api.schemas import Entry, Nomination, Note, Page, Reason, RegisterIn
 
@@ -14,16 +14,14 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["nominations"])
 
-NominationId = Annotated[int, Path(ge=1, le=2**62, description="the nomination's id")]
-
 
 @router.get("/nominations", response_model=Page[Nomination], summary="Nominations you may read")
 def list_nominations(
     service: ServiceDep,
     actor: Actor,
-    campaign: Annotated[str | None, Query(max_length=64)] = None,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    unit: Annotated[str | None, Query(max_length=64)] = None,
+    campaign: CodeQuery = None,
+    state: CodeQuery = None,
+    unit: CodeQuery = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

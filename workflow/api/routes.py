@@ -6,7 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from workflow.api import nominations
+from workflow.api import (
+    audit,
+    campaigns,
+    councils,
+    deadlines,
+    delegations,
+    nominations,
+    notifications,
+    rounds,
+)
 from workflow.api.deps import Actor, ServiceDep
 from workflow.api.schemas import ErrorBody, Me
 
@@ -32,4 +41,14 @@ def me(service: ServiceDep, actor: Actor) -> dict[str, Any]:
     return service.whoami(actor)
 
 
-router.include_router(nominations.router)
+for subject in (
+    nominations,
+    campaigns,
+    rounds,
+    councils,
+    delegations,
+    audit,
+    notifications,
+    deadlines,
+):
+    router.include_router(subject.router)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "STRICT",
+    "Code",
     "Entry",
     "ErrorBody",
     "Me",
@@ -16,6 +18,7 @@ __all__ = [
     "Reason",
     "RegisterIn",
     "RoleOut",
+    "Text",
 ]
 
 T = TypeVar("T")
@@ -93,31 +96,37 @@ class Entry(BaseModel):
     hash: str
 
 
-_STRICT = ConfigDict(extra="forbid")
+STRICT = ConfigDict(extra="forbid")
+
+#: A code, username, date or choice: the service checks it; NUL and control characters never
+#: reach the database.
+Code = Annotated[str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+#: Free text (a name, a reason, a comment): the service trims it, checks it and keeps it in NFC.
+Text = Annotated[str, Field(max_length=4000, pattern=r"^[^\x00]*$")]
 
 
 class RegisterIn(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
 
-    campaign: str
-    unit: str
-    nominee_kind: str
-    nominee_name: str
-    title: str
-    area: str
-    nominee: str | None = None
-    form: str | None = None
+    campaign: Code
+    unit: Code
+    nominee_kind: Code
+    nominee_name: Text
+    title: Text
+    area: Code
+    nominee: Code | None = None
+    form: Code | None = None
 
 
 class Reason(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
 
-    reason: str
+    reason: Text
 
 
 class Note(BaseModel):
     """An optional comment (approve) or note (resubmit)."""
 
-    model_config = _STRICT
+    model_config = STRICT
 
-    comment: str | None = None
+    comment: Text | None = None
