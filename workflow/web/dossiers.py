@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from workflow.errors import WorkflowError, http_status
+from workflow.timeutil import parse_instant
 from workflow.web import render
 from workflow.web.session import Posted, Visit, Visitor
 
@@ -59,12 +60,18 @@ def _register_form(
 ) -> HTMLResponse:
     units = visit.service.units()
     mine = {grant["unit"] for grant in visit.roles if grant["role"] == "officer"}
+    now = visit.service.now()
+    campaigns = [
+        {**c, "open": parse_instant(c["registration_deadline"]) > now}
+        for c in visit.service.campaigns()
+    ]
+    campaigns.sort(key=lambda c: not c["open"])  # open ones first, the first one chosen
     return render.page(
         request,
         "register.html",
         {
             "visit": visit,
-            "campaigns": visit.service.campaigns(),
+            "campaigns": campaigns,
             "units": [u for u in units if u["code"] in mine] or units,
             "values": values or {},
             "error": error,

@@ -69,6 +69,10 @@ class Visit:
     def has(self, role: str) -> bool:
         return any(grant["role"] == role for grant in self.roles)
 
+    def approves_at(self, level: str) -> bool:
+        """Whether they are an approver at `level` (the service still checks unit and duties)."""
+        return any(g["role"] == "approver" and g["level"] == level for g in self.roles)
+
 
 def service_of(request: Request) -> Service:
     service: Service = request.app.state.service
