@@ -663,3 +663,20 @@ def test_dates_are_shown_dd_mm_yyyy_in_vietnam_time(
     assert "03/05/2022 23:45" in row_of(officer.get("/ho-so").text, view.id)
     form = officer.get("/ho-so/dang-ky").text
     assert "đăng ký trước 05/05/2022 00:00" in form
+
+
+def test_a_malformed_nomination_number_gets_a_vietnamese_page_not_json(
+    visitors: dict[str, Visitor], engine: sa.Engine
+) -> None:
+    browser = visitors["thanhtra.q12"]
+    for path in ("/ho-so/abc", "/ho-so/0", "/kiem-tra/ho-so?so=%2F%2Fevil.example"):
+        answer = browser.get(path)
+        assert answer.status_code == 422, path
+        assert answer.headers["content-type"].startswith("text/html")
+        assert error_of(answer).startswith("Dữ liệu chưa hợp lệ: nomination id")
+    assert browser.get("/ho-so/424242").status_code == 404
+    officer = visitors["hung.thanhxuan"]
+    officer.get("/ho-so")
+    count = audit_count(engine)
+    assert officer.post("/ho-so/x1/trien-khai").status_code == 422
+    assert audit_count(engine) == count

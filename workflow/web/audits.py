@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 
 from workflow.errors import WorkflowError, http_status
 from workflow.web import render
-from workflow.web.session import Visitor
+from workflow.web.session import Visit, Visitor
 
 __all__ = ["router"]
 
@@ -25,20 +25,31 @@ _MEDIA = {
 }
 
 
+def _refused(request: Request, visit: Visit, error: WorkflowError) -> HTMLResponse:
+    return render.page(
+        request, "error.html", {"visit": visit, "error": render.explain(error)}, http_status(error)
+    )
+
+
 @router.get("/kiem-tra", response_class=HTMLResponse)
 def audit_page(request: Request, visit: Visitor) -> HTMLResponse:
     try:
         report = visit.service.verify(reader=visit.username)
     except WorkflowError as exc:
-        return render.page(
-            request, "error.html", {"visit": visit, "error": render.explain(exc)}, http_status(exc)
-        )
+        return _refused(request, visit, exc)
     return render.page(request, "audit.html", {"visit": visit, "report": report})
 
 
 @router.get("/kiem-tra/ho-so", response_model=None)
-def find_history(visit: Visitor, so: Annotated[int, Query(ge=1, le=2**62)]) -> RedirectResponse:
-    return RedirectResponse(f"/ho-so/{so}#dong-thoi-gian", status_code=303)
+def find_history(
+    request: Request, visit: Visitor, so: Annotated[str, Query(max_length=24)] = ""
+) -> Response:
+    """To the timeline of nomination `so`, when it exists and the auditor may read it."""
+    try:
+        view = visit.service.show(so, reader=visit.username)
+    except WorkflowError as exc:
+        return _refused(request, visit, exc)
+    return RedirectResponse(f"/ho-so/{view.id}#dong-thoi-gian", 303)
 
 
 @router.get("/kiem-tra/xuat", response_model=None)
@@ -46,7 +57,7 @@ def export(
     request: Request,
     visit: Visitor,
     dinh_dang: Annotated[str, Query(max_length=8)] = "jsonl",
-    ho_so: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    ho_so: Annotated[str | None, Query(max_length=24)] = None,
 ) -> Response:
     handle, path = tempfile.mkstemp(
         prefix="thidua-audit-", suffix=f".{dinh_dang}" if dinh_dang in _MEDIA else ".tmp"
@@ -56,9 +67,7 @@ def export(
         visit.service.export_audit(path, dinh_dang, nomination=ho_so, reader=visit.username)
     except WorkflowError as exc:
         os.unlink(path)
-        return render.page(
-            request, "error.html", {"visit": visit, "error": render.explain(exc)}, http_status(exc)
-        )
+        return _refused(request, visit, exc)
     name = f"nhat-ky-ho-so-{ho_so}" if ho_so else "nhat-ky-kiem-toan"
     return FileResponse(
         path,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,7 +23,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = 50
 _POINTS = re.compile(r"[0-9]{1,6}")
-Id = Annotated[int, Path(ge=1, le=2**62)]
+#: Checked by the service (a refusal page, not the API's JSON, for "/ho-so/abc").
+Id = Annotated[str, Path(max_length=24)]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 Text = Annotated[str, Form(max_length=4000)]
 
@@ -135,7 +137,7 @@ def inbox(request: Request, visit: Visitor, trang: Page = 1) -> HTMLResponse:
 
 
 def _nomination(
-    request: Request, visit: Visit, number: int, error: str | None = None, status: int = 200
+    request: Request, visit: Visit, number: str, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
     service = visit.service
     try:
@@ -144,7 +146,7 @@ def _nomination(
         council = service.council_status(number, reader=visit.username)
     except WorkflowError as exc:
         return _error_page(request, visit, exc)
-    limit = service.review_limits([number]).get(number)
+    limit = service.review_limits([view.id]).get(view.id)
     criteria = service.criteria(view.campaign) if visit.has("approver") else []
     return render.page(
         request,
@@ -168,13 +170,13 @@ def nomination(request: Request, visit: Visitor, number: Id) -> HTMLResponse:
 
 
 def _step(
-    request: Request, visit: Visit, number: int, done: str, action: Callable[[], Any]
+    request: Request, visit: Visit, number: str, done: str, action: Callable[[], Any]
 ) -> HTMLResponse | RedirectResponse:
     try:
-        action()
+        action()  # the service checked `number` is a nomination id
     except WorkflowError as exc:
         return _nomination(request, visit, number, render.explain(exc), http_status(exc))
-    return render.redirect(f"/ho-so/{number}", done)
+    return render.redirect(f"/ho-so/{quote(number.strip(), safe='')}", done)
 
 
 @router.post("/ho-so/{number}/trien-khai", response_model=None)
