@@ -68,7 +68,7 @@ def export(
     except WorkflowError as exc:
         os.unlink(path)
         return _refused(request, visit, exc)
-    name = f"nhat-ky-ho-so-{ho_so}" if ho_so else "nhat-ky-kiem-toan"
+    name = f"nhat-ky-ho-so-{ho_so.strip()}" if ho_so else "nhat-ky-kiem-toan"
     return FileResponse(
         path,
         media_type=_MEDIA[dinh_dang],

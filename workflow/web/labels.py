@@ -66,6 +66,8 @@ ROLES: dict[str, str] = {
     "approver": "Lãnh đạo phê duyệt",
     "auditor": "Thanh tra",
     "admin": "Quản trị",
+    "council": "Hội đồng TĐKT",
+    "system": "Hệ thống",
 }
 
 
