@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import openpyxl
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from tests.polling import scalar
 from tests.web import PASSWORD, Visitor, error_of, flash_of, serving
 from workflow.clock import FixedClock
 from workflow.service import Service
+from workflow.settings import Settings
 
 #: Who signs in without the `visitors` fixture (which gives a password to whoever it opens).
 PEOPLE = ["hung.thanhxuan", "chutich.thanhxuan"]
@@ -680,3 +682,23 @@ def test_a_malformed_nomination_number_gets_a_vietnamese_page_not_json(
     count = audit_count(engine)
     assert officer.post("/ho-so/x1/trien-khai").status_code == 422
     assert audit_count(engine) == count
+
+
+def test_cookies_are_secure_when_the_settings_say_so(world: Service) -> None:
+    world.set_password("hung.thanhxuan", PASSWORD)
+    with serving(world, Settings(secure_cookies=True)) as base, httpx.Client(base_url=base) as raw:
+        form = raw.get("/dang-nhap")
+        assert "Secure" in form.headers["set-cookie"]
+        token = form.cookies["thidua_csrf"]
+        answer = raw.post(
+            "/dang-nhap",
+            data={"csrf": token, "username": "hung.thanhxuan", "password": PASSWORD},
+            headers={"Cookie": f"thidua_csrf={token}"},
+        )
+        assert answer.status_code == 303
+        session = next(
+            value
+            for value in answer.headers.get_list("set-cookie")
+            if value.startswith("thidua_phien=")
+        )
+        assert "Secure" in session and "HttpOnly" in session and "SameSite=lax" in session
