@@ -23,6 +23,7 @@ from tests.web import PASSWORD, Visitor, error_of, flash_of, serving
 from workflow.clock import FixedClock
 from workflow.service import Service
 from workflow.settings import Settings
+from workflow.web import dossiers
 
 #: Who signs in without the `visitors` fixture (which gives a password to whoever it opens).
 PEOPLE = ["hung.thanhxuan", "chutich.thanhxuan"]
@@ -702,3 +703,19 @@ def test_cookies_are_secure_when_the_settings_say_so(world: Service) -> None:
             if value.startswith("thidua_phien=")
         )
         assert "Secure" in session and "HttpOnly" in session and "SameSite=lax" in session
+
+
+def test_the_inbox_and_the_dossiers_come_in_pages(
+    world: Service, visitors: dict[str, Visitor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dossiers, "PAGE", 2)
+    views = [reported_ward(world, name=f"Tổ dân phố {n}") for n in (1, 2, 3)]
+    for path, username in (("/hop-viec", "chutich.thanhxuan"), ("/ho-so", "hung.thanhxuan")):
+        browser = visitors[username]
+        first = browser.get(path).text
+        assert [f"#{v.id}" in first for v in views] == [True, True, False]
+        assert '<a href="?trang=2">Trang sau →</a>' in first
+        second = browser.get(f"{path}?trang=2").text
+        assert [f"#{v.id}" in second for v in views] == [False, False, True]
+        assert '<a href="?trang=1">← Trang trước</a>' in second
+        assert "Trang sau" not in second

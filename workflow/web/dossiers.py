@@ -118,8 +118,8 @@ def register(
 
 @router.get("/hop-viec", response_class=HTMLResponse)
 def inbox(request: Request, visit: Visitor, trang: Page = 1) -> HTMLResponse:
-    rows = visit.service.inbox(visit.username, PAGE + 1, (trang - 1) * PAGE)[:PAGE]
-    limits = visit.service.review_limits([row.id for row in rows])
+    rows = visit.service.inbox(visit.username, PAGE + 1, (trang - 1) * PAGE)
+    limits = visit.service.review_limits([row.id for row in rows[:PAGE]])
     return render.page(
         request,
         "inbox.html",
