@@ -9,6 +9,7 @@ top of the nomination's chain: the approvers of the campaign's issuing unit).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,16 +44,18 @@ class Waiting:
     due_at: datetime
 
 
-def waiting_reviews(session: Session) -> list[Waiting]:
-    """Every nomination awaiting a review, with the instant its level's time limit ends."""
+def waiting_reviews(session: Session, only: Collection[int] | None = None) -> list[Waiting]:
+    """Every nomination awaiting a review (or those of `only`), with the instant its level's
+    time limit ends."""
     limits: dict[int, int] = dict(
         session.execute(select(CampaignSchedule.campaign_id, CampaignSchedule.review_days)).all()
     )
-    awaiting = session.execute(
-        select(Nomination.id, Nomination.campaign_id, Nomination.awaiting).where(
-            Nomination.awaiting.is_not(None)
-        )
-    ).all()
+    query = select(Nomination.id, Nomination.campaign_id, Nomination.awaiting).where(
+        Nomination.awaiting.is_not(None)
+    )
+    if only is not None:
+        query = query.where(Nomination.id.in_(sorted(only)))
+    awaiting = session.execute(query).all()
     found: list[Waiting] = []
     for start in range(0, len(awaiting), 500):
         chunk = {

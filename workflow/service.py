@@ -24,6 +24,7 @@ from states import Trigger
 from workflow import (
     access,
     audit,
+    award_queue,
     campaigns,
     checkpoints,
     councils,
@@ -41,6 +42,8 @@ from workflow import (
     public_comment,
     queries,
     replaying,
+    reviews,
+    round_rules,
     schedules,
     scores,
     sharding,
@@ -578,6 +581,17 @@ class Service:
             )
         return queries.nomination_view(nomination, proposer)
 
+    def criteria(self, campaign: str) -> list[dict[str, Any]]:
+        """The criteria a campaign's nominations are scored on (code, name, max_points)."""
+        with self._read() as session:
+            found = campaigns.campaign_by_code(session, campaign)
+            return [dict(c) for c in round_rules.rules_of(session, found).criteria]
+
+    def ready_for_award(self, actor: str) -> list[dict[str, Any]]:
+        """What `actor` may award now, by campaign, with each round's quota and awards so far."""
+        with self._read() as session:
+            return award_queue.ready_for(session, directory.load_principal(session, actor))
+
     def decision(
         self, number: str, unit: str | None = None, reader: str | None = None
     ) -> list[dict[str, Any]]:
@@ -920,6 +934,21 @@ class Service:
             if principal.holding("auditor") or principal.holding("admin"):
                 return rows
             return [row for row in rows if row["to"] == principal.username]
+
+    def review_limits(self, nomination_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """When each of these nominations' current review time limit ends, and if it has."""
+        now = self.clock.now()
+        with self._read() as session:
+            waiting = reviews.waiting_reviews(session, only=list(nomination_ids))
+        return {
+            w.nomination_id: {
+                "level": w.level,
+                "reached_at": w.reached_at,
+                "due_at": w.due_at,
+                "overdue": w.due_at <= now,
+            }
+            for w in waiting
+        }
 
     # -- access: API tokens, sign-in passwords, browser sessions, what a person may read -------
 
