@@ -418,6 +418,9 @@ def test_an_approver_approves_with_a_comment_and_the_timeline_shows_it(
     assert "Duyệt: Đã báo cáo → Xã đã duyệt" in timeline
     assert "«Đạt yêu cầu»" in timeline
     assert "20/04/2022 09:00" in timeline
+    # The dossier now awaits the district: the ward's chairman has nothing more to do on it.
+    assert '<div class="actions">' not in answer.text
+    assert "Không có thao tác nào của bạn ở bước này của hồ sơ." in answer.text
     # Approving again is refused with the service's message.
     answer = approver.post(f"/ho-so/{view.id}/duyet", {"comment": ""})
     assert answer.status_code in (403, 409)
