@@ -143,12 +143,21 @@ class Server:
         raise RuntimeError(f"thidua serve did not answer within {seconds} s")
 
     def cpu_seconds(self) -> float | None:
-        """User and system CPU the server has used so far (Linux /proc; None elsewhere)."""
+        """User and system CPU the server has used so far, with its worker processes when it
+        runs several (THIDUA_WORKERS): Linux /proc; None elsewhere."""
+        pid = self.process.pid
         try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
             return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0
+        for each in [str(pid), *children]:
+            try:
+                fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+            except OSError:  # a worker that has just ended
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> int:
         if self.process.poll() is None:

@@ -202,10 +202,10 @@ class Background:
             thread.join(timeout=30)
 
 
-def serve(service: Service, settings: Settings, ready: Callable[[str], None] | None = None) -> None:
-    """Run the server until SIGINT/SIGTERM: API and pages, scheduler and dispatcher."""
-    import uvicorn
-
+def _lifespan(
+    service: Service, settings: Settings, ready: Callable[[str], None] | None = None
+) -> Callable[[FastAPI], Any]:
+    """Start the scheduler and the dispatcher with the application, stop them with it."""
     background = Background(service, settings)
 
     @asynccontextmanager
@@ -221,6 +221,32 @@ def serve(service: Service, settings: Settings, ready: Callable[[str], None] | N
             background.close()
             log.info("server.stopped")
 
+    return lifespan
+
+
+def app_from_env() -> FastAPI:
+    """The application of one worker process of `thidua serve --workers N`, from the environment
+    the parent process left (THIDUA_DATABASE_URL and the other settings)."""
+    import os
+
+    from workflow.db import make_engine
+    from workflow.logs import configure_logging
+
+    settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_level)
+    service = Service(make_engine(settings.database_url, settings.db_pool_size))
+    return create_app(service, settings, _lifespan(service, settings))
+
+
+def serve(service: Service, settings: Settings, ready: Callable[[str], None] | None = None) -> None:
+    """Run the server until SIGINT/SIGTERM: API and pages, scheduler and dispatcher.
+
+    With `settings.workers` > 1, that many processes answer on the port (uvicorn's supervisor),
+    each over its own engine on `service`'s database."""
+    import os
+
+    import uvicorn
+
     class Server(uvicorn.Server):
         """uvicorn, except that a stop by SIGTERM or SIGINT is a clean exit (status 0): uvicorn
         would raise the captured signal again once it has shut down."""
@@ -235,13 +261,23 @@ def serve(service: Service, settings: Settings, ready: Callable[[str], None] | N
                     if isinstance(captured, list):
                         captured.clear()
 
-    app = create_app(service, settings, lifespan)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-    )
-    Server(config).run()
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+    }
+    if settings.workers > 1:
+        # The workers are new processes: they read the database and settings from the
+        # environment, so the URL given by --db goes there too.
+        os.environ["THIDUA_DATABASE_URL"] = service.engine.url.render_as_string(hide_password=False)
+        service.engine.dispose()
+        if ready is not None:
+            ready(f"http://{settings.host}:{settings.port}")
+        uvicorn.run(
+            "workflow.server:app_from_env", factory=True, workers=settings.workers, **options
+        )
+        return
+    app = create_app(service, settings, _lifespan(service, settings, ready))
+    Server(uvicorn.Config(app, **options)).run()

@@ -33,6 +33,10 @@ def _serve(service: Service, args: argparse.Namespace) -> dict[str, Any]:
         if not 0 < args.port < 65536:
             raise InvalidInput(f"--port {args.port} is not a port number (1–65535)")
         changes["port"] = args.port
+    if args.workers is not None:
+        if not 0 < args.workers <= 64:
+            raise InvalidInput(f"--workers {args.workers} is not a number of processes (1–64)")
+        changes["workers"] = args.workers
     settings = dataclasses.replace(settings, **changes)
     if args.demo:
         live_sample.prepare(service, sys.stderr)
@@ -72,6 +76,9 @@ def add_commands(commands: Any, command: Callable[..., Any], person_commands: An
     sub = command("serve", _serve, "run the API, the web pages, the scheduler and the dispatcher")
     sub.add_argument("--host", help="address to listen on (THIDUA_HOST, default 127.0.0.1)")
     sub.add_argument("--port", type=int, help="port (THIDUA_PORT, default 8000)")
+    sub.add_argument(
+        "--workers", type=int, help="server processes on the port (THIDUA_WORKERS, default 1)"
+    )
     sub.add_argument(
         "--demo", action="store_true", help="load the Quận 12 sample and its sign-in passwords"
     )

@@ -31,6 +31,9 @@ class Settings:
     db_pool_size: int | None = None
     #: Mark the session cookie Secure (behind HTTPS); off for http://127.0.0.1.
     secure_cookies: bool = False
+    #: Server processes answering on one port (THIDUA_WORKERS); each also runs its share of the
+    #: scheduler (one of them holds the lease) and of the dispatcher.
+    workers: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -50,8 +53,12 @@ class Settings:
             raise InvalidInput(
                 f"THIDUA_DB_POOL_SIZE '{pool}' is not a number of connections (1–1000)"
             )
+        workers = env.get("THIDUA_WORKERS", "1").strip()
+        if not workers.isdigit() or not 0 < int(workers) <= 64:
+            raise InvalidInput(f"THIDUA_WORKERS '{workers}' is not a number of processes (1–64)")
         return cls(
             database_url=url,
+            workers=int(workers),
             db_pool_size=int(pool) if pool else None,
             log_level=level.lower() if level else None,
             notifications=notifications,

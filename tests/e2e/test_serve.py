@@ -191,6 +191,41 @@ def test_serve_answers_names_each_request_and_stops_cleanly_on_sigterm(
     engine.dispose()
 
 
+def test_serve_with_two_workers_answers_from_both_and_stops_cleanly(
+    tmp_path: Path, serve: Callable[..., Server]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'thidua.sqlite3'}"
+    service, engine, _ = world(url)
+    token = service.create_token("chutich.thanhxuan")["token"]
+    server = serve(url, "--workers", "2", env=LEASE)
+
+    def started() -> int:
+        return sum(line.get("event") == "server.started" for line in server.lines())
+
+    wait_for(lambda: started() == 2, 30, "both worker processes to start")
+    # The supervisor's children: the two workers (and multiprocessing's resource tracker).
+    children = {
+        int(pid)
+        for pid in Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        .read_text()
+        .split()
+    }
+    for _ in range(6):
+        answer = httpx.get(
+            f"{server.base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert answer.status_code == 200
+    # One of the workers, not the supervising process, holds the scheduler's lease.
+    holder = wait_for(lambda: holder_pid(engine), 20, "a worker to take the lease")
+    assert holder in children
+
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=30) == 0, server.text()
+    assert sum(line.get("event") == "server.stopped" for line in server.lines()) == 2
+    assert holder_pid(engine) is None
+    engine.dispose()
+
+
 def expiries(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(

@@ -13,6 +13,7 @@ def test_server_settings_default_to_a_local_server_running_all_its_work() -> Non
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.run_scheduler and settings.run_dispatcher
     assert not settings.secure_cookies
+    assert settings.workers == 1
 
 
 def test_server_settings_are_read_from_the_environment() -> None:
@@ -23,8 +24,10 @@ def test_server_settings_are_read_from_the_environment() -> None:
             "THIDUA_SCHEDULER": "0",
             "THIDUA_DISPATCHER": "off",
             "THIDUA_SECURE_COOKIES": "yes",
+            "THIDUA_WORKERS": "3",
         }
     )
+    assert settings.workers == 3
     assert (settings.host, settings.port) == ("0.0.0.0", 8080)
     assert not settings.run_scheduler and not settings.run_dispatcher
     assert settings.secure_cookies
@@ -32,7 +35,13 @@ def test_server_settings_are_read_from_the_environment() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("THIDUA_PORT", "http"), ("THIDUA_PORT", "70000"), ("THIDUA_SCHEDULER", "maybe")],
+    [
+        ("THIDUA_PORT", "http"),
+        ("THIDUA_PORT", "70000"),
+        ("THIDUA_SCHEDULER", "maybe"),
+        ("THIDUA_WORKERS", "0"),
+        ("THIDUA_WORKERS", "two"),
+    ],
 )
 def test_a_bad_server_setting_is_refused_naming_its_key(key: str, value: str) -> None:
     with pytest.raises(InvalidInput, match=key):
