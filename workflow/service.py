@@ -73,13 +73,13 @@ log = structlog.get_logger("thidua")
 _ID = re.compile(r"[0-9]{1,19}")
 
 
-def _nomination_id(value: object) -> int:
+def _nomination_id(value: object, what: str = "nomination") -> int:
     plain = isinstance(value, int | str) and not isinstance(value, bool)
     text = str(value).strip() if plain else ""
     # Only plain ASCII digits: int() would also read "0_1" or Arabic-Indic digits as a number.
     number = int(text) if _ID.fullmatch(text) else -1
     if number < 1 or number > 2**62:
-        raise InvalidInput(f"nomination id '{value}' is not a positive whole number")
+        raise InvalidInput(f"{what} id '{value}' is not a positive whole number")
     return number
 
 
@@ -93,6 +93,27 @@ class Service:
 
     @contextmanager
     def _write(self, command: str, **context: Any) -> Iterator[Session]:
+        """One command's transaction (see `_transaction`); a command on nominations (`actor`
+        and `nomination` or `nominations` in its context) that fails on a state tells someone
+        outside a nomination's reach only that it is outside their reach (Forbidden,
+        unit_scope), so a wrong-state answer never reveals another unit's dossier. Refusals
+        keep their own rule: they name the actor's missing right, not the dossier's state."""
+        try:
+            with self._transaction(command, **context) as session:
+                yield session
+        except Conflict:
+            actor = context.get("actor")
+            single = context.get("nomination")
+            numbers = [single] if single is not None else context.get("nominations", [])
+            if actor is not None and numbers:
+                with self._read() as session:
+                    reach = self._reach(session, actor)
+                    for number in numbers:
+                        visibility.check_nomination(session, reach, number)
+            raise
+
+    @contextmanager
+    def _transaction(self, command: str, **context: Any) -> Iterator[Session]:
         """One command's transaction: commit on success, roll back on any error."""
         with structlog.contextvars.bound_contextvars(
             command=command, command_id=uuid.uuid4().hex, **context
@@ -133,21 +154,6 @@ class Service:
             f"{what} was changed by someone else while this command ran; nothing was applied — "
             "reload it and try again"
         )
-
-    @contextmanager
-    def _outsider_refused(self, actor: str, *numbers: int) -> Iterator[None]:
-        """A command on nominations that fails on a state tells someone outside a nomination's
-        reach only that it is outside their reach (Forbidden, unit_scope), so a wrong-state
-        answer never reveals another unit's dossier. Refusals keep their own rule: they name
-        the actor's missing right, not the dossier's state."""
-        try:
-            yield
-        except Conflict:
-            with self._read() as session:
-                reach = self._reach(session, actor)
-                for number in numbers:
-                    visibility.check_nomination(session, reach, number)
-            raise
 
     def _read(self) -> Session:
         return Session(self._reader, expire_on_commit=False)
@@ -251,10 +257,7 @@ class Service:
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
     ) -> NominationView:
         number = _nomination_id(nomination_id)
-        with (
-            self._outsider_refused(actor, number),
-            self._write(trigger, actor=actor, nomination=number) as session,
-        ):
+        with self._write(trigger, actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.officer_step(
@@ -266,10 +269,7 @@ class Service:
         self, trigger: str, actor: str, nomination_id: object, reason: str | None = None
     ) -> NominationView:
         number = _nomination_id(nomination_id)
-        with (
-            self._outsider_refused(actor, number),
-            self._write(trigger, actor=actor, nomination=number) as session,
-        ):
+        with self._write(trigger, actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             nominations.review(principal, nomination, trigger, self.clock.now(), session, reason)
@@ -453,10 +453,7 @@ class Service:
         comment: str | None = None,
     ) -> dict[str, Any]:
         number = _nomination_id(nomination_id)
-        with (
-            self._outsider_refused(actor, number),
-            self._write("score", actor=actor, nomination=number) as session,
-        ):
+        with self._write("score", actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
             nomination = nominations.load(session, number)
             scores.score(
@@ -497,10 +494,7 @@ class Service:
         days: int | None = None,
     ) -> dict[str, Any]:
         ids = [_nomination_id(value) for value in nomination_ids]
-        with (
-            self._outsider_refused(actor, *ids),
-            self._write("publish", actor=actor, nominations=ids) as session,
-        ):
+        with self._write("publish", actor=actor, nominations=ids) as session:
             principal = directory.load_principal(session, actor)
             batch = [nominations.load(session, number) for number in ids]
             publication = public_comment.publish(
@@ -517,10 +511,7 @@ class Service:
     def object_to(self, actor: str, nomination_id: object, objection: str) -> NominationView:
         number = _nomination_id(nomination_id)
         text = clean_text(objection, "objection", "reason")
-        with (
-            self._outsider_refused(actor, number),
-            self._write("object", actor=actor, nomination=number) as session,
-        ):
+        with self._write("object", actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             public_comment.object_to(
@@ -541,10 +532,7 @@ class Service:
         decided_on = parse_date(date, "decision date")
         ids = [_nomination_id(value) for value in nomination_ids]
         context = {"nomination": ids[0]} if len(ids) == 1 else {"nominations": ids}
-        with (
-            self._outsider_refused(actor, *ids),
-            self._write("award", actor=actor, **context) as session,
-        ):
+        with self._write("award", actor=actor, **context) as session:
             principal = directory.load_principal(session, actor)
             batch = [nominations.load(session, value) for value in ids]
             decisions.decide(
@@ -564,10 +552,7 @@ class Service:
         decided_on = parse_date(date, "revocation date")
         text = clean_text(reason, "reason", "reason")
         nomination_number = _nomination_id(nomination_id)
-        with (
-            self._outsider_refused(actor, nomination_number),
-            self._write("revoke", actor=actor, nomination=nomination_number) as session,
-        ):
+        with self._write("revoke", actor=actor, nomination=nomination_number) as session:
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, nomination_number)
             decisions.revoke(
@@ -659,10 +644,7 @@ class Service:
         """A council member's vote, or their substitute's, on a nomination at its council level."""
         number = _nomination_id(nomination_id)
         text = optional_text(comment, "comment")
-        with (
-            self._outsider_refused(actor, number),
-            self._write("vote", actor=actor, nomination=number) as session,
-        ):
+        with self._write("vote", actor=actor, nomination=number) as session:
             principal = directory.load_principal(session, actor)
             nomination, proposer = nominations.load_with_proposer(session, number)
             votes.vote(
@@ -708,12 +690,7 @@ class Service:
             return delegations.describe(session, made)
 
     def revoke_delegation(self, actor: str, delegation_id: object) -> dict[str, Any]:
-        try:
-            number = _nomination_id(delegation_id)
-        except InvalidInput as exc:
-            raise InvalidInput(
-                f"delegation id '{delegation_id}' is not a positive whole number"
-            ) from exc
+        number = _nomination_id(delegation_id, "delegation")
         with self._write("revoke_delegation", actor=actor, delegation=number) as session:
             principal = directory.load_principal(session, actor)
             done = delegations.revoke(session, principal, self.clock.now(), number)
@@ -856,12 +833,7 @@ class Service:
         """Requeue a parked notification: due now, its attempts counted afresh (admins only,
         when `actor` is given)."""
         self._require(actor, "admin")
-        try:
-            number = _nomination_id(message_id)
-        except InvalidInput as exc:
-            raise InvalidInput(
-                f"notification id '{message_id}' is not a positive whole number"
-            ) from exc
+        number = _nomination_id(message_id, "notification")
         with self._write("retry_notification", notification=number) as session:
             row = outbox.requeue(session, number, self.clock.now())
             return {"id": row.id, "key": row.key, "state": "pending"}
@@ -959,10 +931,7 @@ class Service:
         return {"id": token_id, "person": username, "name": name, "token": secret}
 
     def revoke_token(self, token_id: object) -> dict[str, Any]:
-        try:
-            number = _nomination_id(token_id)
-        except InvalidInput as exc:
-            raise InvalidInput(f"token id '{token_id}' is not a positive whole number") from exc
+        number = _nomination_id(token_id, "token")
         with self._write("revoke_token", token=number) as session:
             row = access.revoke_token(session, number, self.clock.now())
             revoked = row.revoked_at
