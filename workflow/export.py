@@ -28,10 +28,16 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.scanning import audit_rows
 from workflow.timeutil import format_local
 
-__all__ = ["COLUMNS", "FORMAT", "FORMATS", "export", "records"]
+__all__ = ["COLUMNS", "FORMAT", "FORMATS", "MEDIA_TYPES", "check_format", "export", "records"]
 
 FORMAT = 1
 FORMATS = ("jsonl", "csv", "xlsx")
+#: The media type of each format, as a download is served.
+MEDIA_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 COLUMNS = (
     "entry_id",
     "stream",
@@ -130,6 +136,11 @@ def _records(
             }
 
 
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"export format '{fmt}' is not one of {', '.join(FORMATS)}")
+
+
 def export(
     connection: Connection,
     out: str | Path,
@@ -139,8 +150,7 @@ def export(
     campaign: str | None = None,
 ) -> int:
     """Write the chosen entries to `out` in `fmt`; the number of entries written."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"export format '{fmt}' is not one of {', '.join(FORMATS)}")
+    check_format(fmt)
     rows = records(connection, nomination=nomination, campaign=campaign)
     target = Path(out)
     if fmt == "jsonl":

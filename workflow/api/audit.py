@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 
 from workflow.api.deps import CODE_PATTERN, Actor, CodeQuery, Limit, Offset, ServiceDep
 from workflow.api.pages import page
+from workflow.downloads import audit_download
+from workflow.export import MEDIA_TYPES
 from workflow.timeutil import parse_instant
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-
-MEDIA_TYPES = {
-    "jsonl": "application/x-ndjson",
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 class Break(BaseModel):
@@ -127,21 +119,14 @@ def export(
     nomination: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     campaign: CodeQuery = None,
 ) -> FileResponse:
-    folder = Path(tempfile.mkdtemp(prefix="thidua-export-"))
     scope = (
         f"nomination-{nomination}" if nomination else f"campaign-{campaign}" if campaign else "log"
     )
-    name = f"thidua-audit-{scope}.{format}"
-    try:
-        service.export_audit(
-            str(folder / name), format, nomination=nomination, campaign=campaign, reader=actor
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return FileResponse(
-        folder / name,
-        media_type=MEDIA_TYPES[format],
-        filename=name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    return audit_download(
+        service,
+        format,
+        f"thidua-audit-{scope}",
+        reader=actor,
+        nomination=nomination,
+        campaign=campaign,
     )

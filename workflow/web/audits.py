@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from workflow.downloads import audit_download
 from workflow.errors import WorkflowError, http_status
 from workflow.web import render
 from workflow.web.session import Visit, Visitor
@@ -17,12 +15,6 @@ from workflow.web.session import Visit, Visitor
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-_MEDIA = {
-    "jsonl": "application/x-ndjson",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _refused(request: Request, visit: Visit, error: WorkflowError) -> HTMLResponse:
@@ -59,19 +51,10 @@ def export(
     dinh_dang: Annotated[str, Query(max_length=8)] = "jsonl",
     ho_so: Annotated[str | None, Query(max_length=24)] = None,
 ) -> Response:
-    handle, path = tempfile.mkstemp(
-        prefix="thidua-audit-", suffix=f".{dinh_dang}" if dinh_dang in _MEDIA else ".tmp"
-    )
-    os.close(handle)
-    try:
-        visit.service.export_audit(path, dinh_dang, nomination=ho_so, reader=visit.username)
-    except WorkflowError as exc:
-        os.unlink(path)
-        return _refused(request, visit, exc)
     name = f"nhat-ky-ho-so-{ho_so.strip()}" if ho_so else "nhat-ky-kiem-toan"
-    return FileResponse(
-        path,
-        media_type=_MEDIA[dinh_dang],
-        filename=f"{name}.{dinh_dang}",
-        background=BackgroundTask(os.unlink, path),
-    )
+    try:
+        return audit_download(
+            visit.service, dinh_dang, name, reader=visit.username, nomination=ho_so
+        )
+    except WorkflowError as exc:
+        return _refused(request, visit, exc)
