@@ -20,6 +20,9 @@ on stdout is one JSON object of the figures ("parallel" holds the `--workers` ru
     .venv/bin/python bench/audit.py                    # N = 1,000,000, SQLite and PostgreSQL
     .venv/bin/python bench/audit.py --n 200000 --backends sqlite --workers 2
 
+`--workers` defaults to what `thidua audit verify` picks on this machine (one process per CPU for
+a log of 200,000 entries or more: workflow.sharding.auto_workers).
+
 Progress goes to stderr. PostgreSQL is THIDUA_BENCH_POSTGRES_URL (default: the local `test`
 database); each run works in a fresh schema that is dropped at the end.
 """
@@ -44,6 +47,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from worlds import APPROVERS, world
 
+from workflow import sharding
 from workflow.audit import GENESIS, canonical_json
 from workflow.clock import FixedClock
 from workflow.db import make_engine, migrate
@@ -256,6 +260,7 @@ def run(backend: str, url: str, n: int, workers: int) -> dict[str, Any]:
             total = connection.exec_driver_sql("SELECT count(*) FROM audit_log").scalar() or 0
         say("  one process:")
         figures = measure(service, total, 1)
+        workers = workers or sharding.auto_workers(engine)
         if workers > 1:
             say(f"  {workers} worker processes (CPU: all of them together):")
             figures["parallel"] = measure(service, total, workers)
@@ -297,7 +302,10 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--sqlite-dir", help="where the SQLite file goes (default: a temp dir)")
     parser.add_argument(
-        "--workers", type=int, default=2, help="processes for the parallel run (1: none)"
+        "--workers",
+        type=int,
+        default=0,
+        help="processes for the parallel run (1: none; default: as `thidua audit verify` picks)",
     )
     args = parser.parse_args()
     configure_logging("warning")
@@ -306,7 +314,7 @@ def main() -> None:
         "n": args.n,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "workers": args.workers,
+        "workers": args.workers or "auto",
         "load_average_before": [round(load, 2) for load in os.getloadavg()],
     }
     tmp = tempfile.mkdtemp(prefix="thidua-bench-audit-", dir=args.sqlite_dir)

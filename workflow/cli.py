@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from notifications import CHANNELS
-from workflow import checkpoints, demo, rounds_cli, server_cli
+from workflow import checkpoints, demo, rounds_cli, server_cli, sharding
 from workflow.campaigns import AREAS, NOMINEE_KINDS, CampaignSpec
 from workflow.db import ensure_schema, make_engine
 from workflow.directory import ROLES, vietnam_units
@@ -228,7 +228,7 @@ def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
     def progress(done: int) -> None:
         print(f"  verified {done} entries …", file=sys.stderr, flush=True)
 
-    workers = _workers(args)
+    workers = _workers(service, args)
     if getattr(args, "checkpoint", None):
         if not args.public_key:
             raise InvalidInput("verify --checkpoint needs --public-key: the auditor's trusted key")
@@ -246,7 +246,10 @@ def _verify(service: Service, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _workers(args: argparse.Namespace) -> int:
+def _workers(service: Service, args: argparse.Namespace) -> int:
+    """--workers, or by default one process per CPU for a large log (workflow.sharding)."""
+    if args.workers is None:
+        return 1 if getattr(args, "checkpoint", None) else sharding.auto_workers(service.engine)
     workers: int = args.workers
     if workers < 1:
         raise InvalidInput(f"--workers must be 1 or more, not {workers}")
@@ -284,7 +287,7 @@ def _replay(service: Service, args: argparse.Namespace) -> _Rendered:
         if done % 100_000 == 0:
             print(f"  replayed {done} entries …", file=sys.stderr, flush=True)
 
-    report = service.replay(as_of, args.campaign, progress, workers=_workers(args))
+    report = service.replay(as_of, args.campaign, progress, workers=_workers(service, args))
     items = [
         {
             "nomination": item.nomination,
@@ -793,7 +796,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--checkpoint", help="also prove the log extends this signed checkpoint")
     sub.add_argument("--public-key", help="the auditor's trusted public key (PEM)")
     sub.add_argument(
-        "--workers", type=int, default=1, help="worker processes, one share of the streams each"
+        "--workers",
+        type=int,
+        help="worker processes, one share of the streams each (default: one per CPU for a log "
+        f"of {sharding.AUTO_FROM:,} entries or more)",
     )
     sub = command("keygen", _keygen, "make the auditor's Ed25519 key pair", audit_commands)
     sub.add_argument("--out", required=True, help="folder for the key files")
@@ -806,7 +812,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--as-of", help="dd/mm/yyyy[ HH:MM], Vietnam time: states at that instant")
     sub.add_argument("--campaign", help="only this campaign's nominations")
     sub.add_argument(
-        "--workers", type=int, default=1, help="worker processes, one share of the streams each"
+        "--workers",
+        type=int,
+        help="worker processes, one share of the streams each (default: one per CPU for a log "
+        f"of {sharding.AUTO_FROM:,} entries or more)",
     )
     sub = command("export", _export, "export entries as jsonl, csv or xlsx", audit_commands)
     sub.add_argument("--nomination", help="one nomination's entries")

@@ -161,7 +161,7 @@ class ReplayTable:
         first: _Template = (None, (), None, False)
         self._templates: list[_Template] = [first]
         self._ids: dict[_Template, int] = {first: 0}
-        self.next: dict[tuple[int, str, str | None, str | None], int] = {}
+        self.next: dict[tuple[Any, ...], int] = {}
 
     def replayer(self, progress: Progress) -> Replayer:
         """A stream's replay as a Replayer (a new one for a state id)."""
@@ -169,6 +169,10 @@ class ReplayTable:
             return progress
         state, chain, returned_level, returned = self._templates[progress]
         return Replayer(state, chain, returned_level, 1 if returned else 0)
+
+    def state(self, progress: int) -> str | None:
+        """The replayed state of a stream that still holds."""
+        return self._templates[progress][0]
 
     def advance(
         self,
@@ -178,8 +182,11 @@ class ReplayTable:
         frm: str | None,
         to: str | None,
         payload: str | None,
+        key: tuple[Any, Any, Any] | None = None,
     ) -> Progress:
-        """The stream's replay after one more entry (the Replayer, if the entry is a problem)."""
+        """The stream's replay after one more entry (the Replayer, if the entry is a problem).
+        `key` is (trigger, from, to) as the scan looks them up in `next`, when it reads them in
+        another form than text (bytes)."""
         replayer = self.replayer(progress)
         replayer.apply(seq, trigger, frm, to, payload)
         if replayer.problem is not None:
@@ -190,7 +197,7 @@ class ReplayTable:
             found = self._ids[template] = len(self._templates)
             self._templates.append(template)
         if trigger != _REGISTER:  # a registration's chain comes from its payload
-            self.next[(progress, trigger, frm, to)] = found
+            self.next[(progress, *(key or (trigger, frm, to)))] = found
         return found
 
     def result(self, progress: Progress, entries: int) -> Replayer:

@@ -14,9 +14,21 @@ from sqlalchemy import Connection
 
 from workflow.encoding import COLUMNS, Row
 
-__all__ = ["BATCH", "Share", "audit_rows", "nomination_rows", "replay_rows", "share_where"]
+__all__ = [
+    "BATCH",
+    "Share",
+    "audit_rows",
+    "nomination_rows",
+    "raw_text",
+    "replay_rows",
+    "share_where",
+]
 
-BATCH = 20_000
+#: Rows per batch handed to a scan: small enough that a batch's row objects stay in the CPU's
+#: caches while the scan works on them (20,000 rows of 17 columns read a third slower).
+BATCH = 1000
+#: Rows per round trip of PostgreSQL's server-side cursor.
+PG_ITERSIZE = 20_000
 #: One worker's share of the log: (workers, index). Share k of n holds the streams whose object
 #: id (the number after "nomination:" / "campaign:") is k modulo n, and those objects' rows.
 Share = tuple[int, int]
@@ -57,12 +69,22 @@ def share_where(connection: Connection, share: Share | None, column: str = "stre
     return f"abs({number} % {workers}) = {index}"
 
 
-def _batches(connection: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Row]]:
+def raw_text(connection: Connection) -> bool:
+    """Whether `audit_rows(raw=True)` hands text over as the stored UTF-8 bytes (SQLite does)."""
+    return connection.dialect.name == "sqlite"
+
+
+def _batches(
+    connection: Connection, sql: str, params: tuple[Any, ...], raw: bool = False
+) -> Iterator[list[Row]]:
     dbapi: Any = connection.connection.dbapi_connection
+    factory = getattr(dbapi, "text_factory", None)
+    if raw and raw_text(connection):  # until the scan ends, this connection reads bytes
+        dbapi.text_factory = bytes
     if connection.dialect.name == "postgresql":
         sql = sql.replace("?", "%s")
         cursor = dbapi.cursor(name="thidua_audit_scan")  # server-side: rows arrive in batches
-        cursor.itersize = BATCH
+        cursor.itersize = PG_ITERSIZE
     else:
         cursor = dbapi.cursor()
     try:
@@ -71,9 +93,11 @@ def _batches(connection: Connection, sql: str, params: tuple[Any, ...]) -> Itera
         else:
             cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
-            yield list(batch)
+            yield batch
     finally:
         cursor.close()
+        if raw and raw_text(connection):
+            dbapi.text_factory = factory
 
 
 def audit_rows(
@@ -82,8 +106,11 @@ def audit_rows(
     stream: str | None = None,
     streams_like: str | None = None,
     share: Share | None = None,
+    raw: bool = False,
 ) -> Iterator[list[Row]]:
-    """Batches of audit rows (see workflow.encoding.COLUMNS), by id; optionally one stream."""
+    """Batches of audit rows (see workflow.encoding.COLUMNS), by id; optionally one stream.
+    With `raw`, text comes as the stored UTF-8 bytes where `raw_text` says so (not decoded:
+    a scan that only hashes it saves the decoding and encoding again)."""
     where: str = ""
     params: tuple[str, ...] = ()
     if stream is not None:
@@ -93,7 +120,7 @@ def audit_rows(
     elif share is not None:
         where = f" WHERE {share_where(connection, share)}"
     sql = f"SELECT {_select_columns(connection)} FROM audit_log{where} ORDER BY id"
-    yield from _batches(connection, sql, params)
+    yield from _batches(connection, sql, params, raw)
 
 
 def nomination_rows(connection: Connection, share: Share | None = None) -> Iterator[list[Row]]:

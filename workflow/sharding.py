@@ -16,6 +16,7 @@ needs every entry in id order in one pass, so `verify --checkpoint` always runs 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -27,9 +28,13 @@ from workflow.db import READ_ONLY, make_engine
 from workflow.replaying import ReplayReport, replay_log
 from workflow.verifying import PROGRESS_EVERY, verify_log
 
-__all__ = ["replay_shared", "verify_shared"]
+__all__ = ["AUTO_FROM", "auto_workers", "replay_shared", "verify_shared"]
 
 _T = TypeVar("_T")
+#: Below this many entries one process is done before more would have started.
+AUTO_FROM = 200_000
+#: At most this many processes by default: each one reads the whole table past its share.
+AUTO_MAX = 8
 _counter: Any = None  # the shared entry counter, set in each worker by `_start`
 
 
@@ -106,6 +111,17 @@ def _run(
             if not pending or any(f.exception() is not None for f in done):
                 break
         return [future.result() for future in futures]  # re-raises a worker's error
+
+
+def auto_workers(engine: Engine) -> int:
+    """Processes for a scan when nobody said: one per CPU this process may use (at most
+    AUTO_MAX), or one for a log of fewer than AUTO_FROM entries."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not cpus or cpus < 2:
+        return 1
+    with engine.connect() as connection:
+        last = connection.exec_driver_sql("SELECT max(id) FROM audit_log").scalar() or 0
+    return min(cpus, AUTO_MAX) if last >= AUTO_FROM else 1
 
 
 def _url(engine: Engine) -> str:

@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from workflow.audit import GENESIS, Actor, Break, VerifyReport, entry_fields, hash_fields
-from workflow.encoding import Row, at_text, row_hash
+from workflow.encoding import Row, ScanHasher, at_text, row_hash
 from workflow.merkle import MerkleBuilder
 from workflow.replaying import Progress, Replayer, ReplayTable
-from workflow.scanning import Share, audit_rows, nomination_rows, share_where
+from workflow.scanning import Share, audit_rows, nomination_rows, raw_text, share_where
 
 __all__ = ["Watch", "diagnose", "verify_log"]
 
@@ -178,49 +178,61 @@ def verify_log(
     if watch is not None and share is not None:
         raise ValueError("a checkpoint's watch needs the whole log in one pass")
     report = VerifyReport()
+    raw = raw_text(connection)  # SQLite's rows come as bytes (see ScanHasher)
+    genesis, nomination = (GENESIS.encode(), b"nomination:") if raw else (GENESIS, "nomination:")
     # per stream: [next seq, previous hash, last id, replay or None, broken], where a
     # nomination's replay is a state id of `table` while it holds (workflow.replaying.Progress)
-    streams: dict[str, list[Any]] = {}
-    broken: list[str] = []
+    streams: dict[Any, list[Any]] = {}
+    broken: list[Any] = []
     next_progress = PROGRESS_EVERY
     get = streams.get
     table = ReplayTable()
     known = table.next.get
-    for batch in audit_rows(connection, share=share):
-        for row in batch:
-            stream = row[1]
+    digests = ScanHasher(raw).digests  # a row it doubts is judged again by the reference
+    for batch in audit_rows(connection, share=share, raw=True):
+        for row, digest in zip(batch, digests(batch), strict=True):
+            stream, seq = row[1], row[2]
             state = get(stream)
             if state is None:
-                replay = 0 if stream.startswith("nomination:") else None
-                state = streams[stream] = [1, GENESIS, 0, replay, False]
+                replay = 0 if stream.startswith(nomination) else None
+                state = streams[stream] = [1, genesis, 0, replay, False]
             if watch is not None:
+                watched = _text(row) if raw else row
                 if watch.merkle.size < watch.count:
-                    watch.merkle.add_entry(row[16])
-                if watch.heads.get(stream) == row[2]:
-                    watch.seen[stream] = row[16]
+                    watch.merkle.add_entry(watched[16])
+                if watch.heads.get(watched[1]) == seq:
+                    watch.seen[watched[1]] = watched[16]
             if state[4]:
                 continue
-            at = row[3]
-            at = f"{at[:10]}T{at[11:]}Z" if type(at) is str and len(at) == 26 else at_text(at)
             if (
-                row[2] != state[0]
+                seq != state[0]
                 or row[15] != state[1]
-                or (row_hash(row, at) if row[14] == 1 else _recomputed(row)[0]) != row[16]
+                or (digest or _recomputed(_text(row) if raw else row)[0]) != row[16]
             ):
                 state[4] = True
                 broken.append(stream)
                 continue
-            state[0], state[1], state[2] = row[2] + 1, row[16], row[0]
+            state[0], state[1], state[2] = seq + 1, row[16], row[0]
             replay = state[3]
             if type(replay) is int:
                 after: Progress | None = known((replay, row[8], row[9], row[10]))
                 if after is None:
-                    after = table.advance(replay, row[2], row[8], row[9], row[10], row[12])
+                    trigger, frm, to, payload = (
+                        (_decoded(value) for value in (row[8], row[9], row[10], row[12]))
+                        if raw
+                        else (row[8], row[9], row[10], row[12])
+                    )
+                    after = table.advance(
+                        replay, seq, trigger, frm, to, payload, key=(row[8], row[9], row[10])
+                    )
                 state[3] = after
         report.entries += len(batch)
         if progress is not None and report.entries >= next_progress:
             progress(report.entries)
             next_progress += PROGRESS_EVERY
+    if raw:
+        streams = {key.decode(): [s[0], s[1].decode(), *s[2:]] for key, s in streams.items()}
+        broken = [stream.decode() for stream in broken]
     report.streams = len(streams)
     for stream in broken:
         rows = [row for batch in audit_rows(connection, stream=stream) for row in batch]
@@ -234,6 +246,15 @@ def verify_log(
     return report
 
 
+def _decoded(value: Any) -> Any:
+    return value.decode() if type(value) is bytes else value
+
+
+def _text(row: Row) -> Row:
+    """A row read as bytes, with its text decoded."""
+    return tuple(_decoded(value) for value in row)
+
+
 def _check_stored(
     connection: Connection,
     streams: dict[str, list[Any]],
@@ -241,13 +262,24 @@ def _check_stored(
     share: Share | None = None,
     table: ReplayTable | None = None,
 ) -> None:
+    """Each object's stored state, version and head hash against its stream; a stream left
+    over in `streams` (each checked one is taken out) has no object."""
     table = table or ReplayTable()
-    known: set[str] = set()
+    state_of = table.state
+    take = streams.pop
     for batch in nomination_rows(connection, share):
         for nomination, _code, stored, version, last_hash in batch:
             key = f"nomination:{nomination}"
-            known.add(key)
-            state = streams.get(key, [1, GENESIS, 0, Replayer(), False])
+            state = take(key, None)
+            if (  # the usual case: all in order
+                state is not None
+                and type(state[3]) is int
+                and state[0] - 1 == version
+                and state[1] == last_hash
+                and state_of(state[3]) == stored
+            ):
+                continue
+            state = state or [1, GENESIS, 0, Replayer(), False]
             if state[4]:
                 continue
             found = _head_break(key, state[0] - 1, state[1], version, last_hash, "nomination")
@@ -275,14 +307,13 @@ def _check_stored(
             f"SELECT id, version, last_hash FROM {name}{mine} ORDER BY id"
         ):
             key = f"{what}:{number}"
-            known.add(key)
-            state = streams.get(key, [1, GENESIS, 0, None, False])
+            state = take(key, None) or [1, GENESIS, 0, None, False]
             if not state[4]:
                 found = _head_break(key, state[0] - 1, state[1], version, last_hash, what)
                 if found is not None:
                     report.breaks.append(found)
     for key, state in streams.items():
-        if key not in known and not state[4]:
+        if not state[4]:
             report.breaks.append(
                 Break(key, 1, None, "the stream has entries but its object is not stored (deleted)")
             )

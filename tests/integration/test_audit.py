@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from itertools import pairwise
 from typing import Any
 
@@ -116,6 +117,37 @@ def test_verify_names_an_edited_entry(world: Service, engine: sa.Engine) -> None
     report = world.verify()
     assert not report.ok
     assert [(b.stream, b.seq) for b in report.breaks] == [(f"nomination:{view.id}", 2)]
+    assert "edited" in report.breaks[0].why
+    assert f"nomination:{other.id}" not in {b.stream for b in report.breaks}
+
+
+def test_verify_checks_rows_the_fast_scan_leaves_to_the_reference_encoder(
+    world: Service, engine: sa.Engine
+) -> None:
+    """A reason with quotes and a line break, and a name an administrator rewrote in NFD (the
+    same text to a reader, and to the canonical encoding): verify holds; an edit is still found."""
+    view = reported_ward(world)
+    world.return_for_supplement(
+        "chutich.thanhxuan", view.id, 'Thiếu "biên bản họp".\nBổ sung trước 15/11/2022.'
+    )
+    other = reported_ward(world, name="Tổ một cửa liên thông")
+    assert world.verify().ok
+    allow_tampering(engine)
+    stream = f"nomination:{view.id}"
+    with engine.begin() as connection:
+        changed = connection.execute(
+            sa.text("UPDATE audit_log SET actor_name = :name WHERE stream = :s AND seq = 1"),
+            {"name": unicodedata.normalize("NFD", "Trần Văn Hùng"), "s": stream},
+        )
+        assert changed.rowcount == 1
+    assert world.verify().ok
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE audit_log SET reason = :r WHERE stream = :s AND seq = 4"),
+            {"r": 'Thiếu "biên bản họp".\nBổ sung trước 30/11/2022.', "s": stream},
+        )
+    report = world.verify()
+    assert [(b.stream, b.seq) for b in report.breaks] == [(stream, 4)]
     assert "edited" in report.breaks[0].why
     assert f"nomination:{other.id}" not in {b.stream for b in report.breaks}
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from tests.integration.helpers import reported_ward
 from tests.integration.test_audit import allow_tampering
 from tests.integration.test_audit_tampering import execute
+from workflow import sharding
 from workflow.scanning import share_where
 from workflow.service import Service
 
@@ -119,3 +120,17 @@ def test_an_objects_rows_fall_in_the_share_of_its_stream(engine: sa.Engine) -> N
                 ).scalar()
             ]
             assert stream_share == object_share == [number % 2]
+
+
+def test_by_default_a_small_log_is_read_by_one_process_and_a_large_one_by_one_per_cpu(
+    world: Service, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reported_ward(world)
+    monkeypatch.setattr(sharding.os, "sched_getaffinity", lambda _pid: {0, 1, 2}, raising=False)
+    assert sharding.auto_workers(engine) == 1
+    monkeypatch.setattr(sharding, "AUTO_FROM", 3)
+    assert sharding.auto_workers(engine) == 3
+    monkeypatch.setattr(sharding, "AUTO_MAX", 2)
+    assert sharding.auto_workers(engine) == 2
+    monkeypatch.setattr(sharding.os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert sharding.auto_workers(engine) == 1

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from states import MACHINE, Dossier, InvalidTransition, State, fire
 from workflow.audit import Actor, canonical_json, entry_fields, hash_fields
-from workflow.encoding import at_text, row_hash
+from workflow.encoding import ScanHasher, at_text, row_hash
 from workflow.merkle import EMPTY_ROOT, MerkleBuilder, leaf_hash, node_hash
 from workflow.replaying import CHAINS, step, transition_table
 
@@ -93,6 +93,87 @@ def test_the_fast_encoder_hashes_exactly_as_the_reference(
     )
     row = stored_row(fields, moment)
     assert row_hash(row, at_text(row[3])) == hash_fields(fields)
+
+
+@given(
+    stream=TEXT,
+    seq=st.integers(1, 10**6),
+    at=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+    actor_id=st.none() | st.integers(1, 10**9),
+    name=TEXT,
+    unit=MAYBE,
+    frm=MAYBE,
+    reason=MAYBE,
+    payload=st.dictionaries(TEXT, TEXT, max_size=2),
+    prev=TEXT,
+    raw=st.booleans(),
+)
+def test_the_scan_hasher_gives_the_reference_hash_or_leaves_the_row_to_it(
+    stream: str,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    name: str,
+    unit: str | None,
+    frm: str | None,
+    reason: str | None,
+    payload: dict[str, Any],
+    prev: str,
+    raw: bool,
+) -> None:
+    """Text as stored (maybe not NFC), as str or as SQLite's bytes: the scan's hash is the
+    reference's when every text is NFC, and never the reference's when one is not; it leaves
+    (None) only rows whose previous hash, reason or stream needs escaping."""
+    moment = at.replace(tzinfo=UTC)
+    fields = entry_fields(
+        stream=stream,
+        seq=seq,
+        at=moment,
+        actor=Actor(actor_id, name, "approver", unit),
+        trigger="approve",
+        from_state=frm,
+        to_state="commune_reviewed",
+        reason=reason,
+        payload=payload,
+        definition_version=1,
+        prev_hash=prev,
+    )
+    row = list(stored_row(fields, moment))
+    row[1], row[5], row[7], row[9], row[11], row[15] = stream, name, unit, frm, reason, prev
+    texts = (stream, name, unit, frm, reason, prev)
+    if raw:
+        row = [value.encode() if isinstance(value, str) else value for value in row]
+    digest = ScanHasher(raw).digests([tuple(row)])[0]
+    if digest is None:
+        escaped = {chr(code) for code in range(32)} | {'"', "\\"}
+        assert any(set(text or "") & escaped for text in (stream, reason, prev))
+        return
+    digest = digest.decode() if raw else digest
+    if all(text is None or unicodedata.is_normalized("NFC", text) for text in texts):
+        assert digest == hash_fields(fields)
+    else:
+        assert digest != hash_fields(fields)
+
+
+def test_the_scan_hasher_leaves_rows_it_cannot_write_to_the_reference() -> None:
+    fields = entry_fields(
+        stream="nomination:1",
+        seq=2,
+        at=datetime(2022, 4, 20, 2, tzinfo=UTC),
+        actor=Actor(1, "Võ Thanh Sơn", "approver", "26734"),
+        trigger="return",
+        from_state="reported",
+        to_state="returned",
+        reason='Thiếu "biên bản".\nBổ sung trước 15/11.',
+        payload={},
+        definition_version=1,
+        prev_hash="0" * 64,
+    )
+    row = stored_row(fields, datetime(2022, 4, 20, 2))
+    assert ScanHasher().digests([row]) == [None]
+    assert row_hash(row, at_text(row[3])) == hash_fields(fields)
+    plain = (*row[:11], "Chưa đạt", *row[12:])
+    assert ScanHasher().digests([plain, (*plain[:14], 2, *plain[15:])])[1] is None
 
 
 def test_text_that_is_not_nfc_hashes_as_its_nfc_form_as_the_reference_does() -> None:
