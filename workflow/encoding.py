@@ -159,50 +159,49 @@ class ScanHasher:
     escaper, the payload as stored, as `row_hash` does), so an equal hash means the same fields.
     """
 
-    __slots__ = ("_actors", "_froms", "_raw", "_tos")
+    __slots__ = ("_actors", "_raw", "_states")
 
     def __init__(self, raw: bool = False) -> None:
         self._raw = raw
         self._actors: dict[tuple[Any, ...], Any] = {}
-        self._froms: dict[tuple[Any, ...], Any] = {}
-        self._tos: dict[tuple[Any, ...], Any] = {}
+        self._states: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
     def digests(self, rows: list[Row]) -> list[Any]:
         """Each row's hex hash, as the rows hold text (bytes when raw); None for a row this
         form leaves to the reference: its `encoding` is not 1, its time is not in the stored
-        form, or its previous hash, reason or stream needs escaping."""
-        raw = self._raw
-        actors, froms, tos = self._actors, self._froms, self._tos
+        form, its reason or stream needs escaping, or its previous hash is not letters and
+        digits (as a hex hash is)."""
+        raw, actors, states = self._raw, self._actors, self._states
         kind, line, search, seps, zed, null, quoted = _FORMS[raw]
         sha256, hexlify = _sha256, binascii.hexlify
         out: list[Any] = []
         add = out.append
         for row in rows:
-            at, reason = row[3], row[11]
+            _, stream, seq, at, actor_id, name, role, unit, trigger, frm, to, reason = row[:12]
+            payload, dv, encoding, prev = row[12:16]
             if (
-                row[14] != 1
+                encoding != 1
                 or type(at) is not kind
                 or not ((len(at) == 26 and at[10:11] in seps) or (len(at) == 27 and at[-1:] == zed))
-                or search(row[15])
-                or search(row[1])
+                or not prev.isalnum()  # a hex hash needs no escaping
+                or search(stream)
                 or (reason is not None and search(reason))
             ):
                 add(None)
                 continue
-            actor = actors.get(row[4:8]) or self._actor(row)
-            since = froms.get((row[13], row[9])) or self._from(row)
-            until = tos.get((row[10], row[8])) or self._to(row)
+            actor = actors.get((actor_id, name, role, unit)) or self._actor(row)
+            pair = states.get((dv, frm, to, trigger)) or self._states_of(row)
             text = line % (
                 actor,
                 at[:10],
                 at[11:26],
-                since,
-                row[12],
-                row[15],
+                pair[0],
+                payload,
+                prev,
                 null if reason is None else quoted % reason,
-                int(row[2]),
-                row[1],
-                until,
+                int(seq),
+                stream,
+                pair[1],
             )
             add(hexlify(sha256(text).digest()) if raw else sha256(text.encode("utf-8")).hexdigest())
         return out
@@ -210,28 +209,31 @@ class ScanHasher:
     def _text(self, value: Any) -> str:
         return "null" if value is None else str(_escape(value.decode() if self._raw else value))
 
-    def _piece(self, pieces: dict[tuple[Any, ...], Any], key: tuple[Any, ...], text: str) -> Any:
-        if len(pieces) >= _KEEP:
-            pieces.clear()
-        piece = pieces[key] = text.encode("utf-8") if self._raw else text
-        return piece
-
     def _actor(self, row: Row) -> Any:
         actor_id, name, role, unit = row[4:8]
         number = "null" if actor_id is None else int(actor_id)
-        return self._piece(
-            self._actors,
-            row[4:8],
+        text = (
             f'{{"actor":{{"id":{number},"name":{self._text(name)},"role":{self._text(role)},'
-            f'"unit":{self._text(unit)}}},"at":"',
+            f'"unit":{self._text(unit)}}},"at":"'
         )
+        return _keep(self._actors, row[4:8], self._form(text))
 
-    def _from(self, row: Row) -> Any:
-        dv, frm = row[13], row[9]
-        text = f'","definition_version":{int(dv)},"from":{self._text(frm)},"payload":'
-        return self._piece(self._froms, (dv, frm), text)
+    def _states_of(self, row: Row) -> tuple[Any, Any]:
+        """The text from the definition version to the payload, and after the stream."""
+        trigger, frm, to, dv = row[8], row[9], row[10], row[13]
+        since = f'","definition_version":{int(dv)},"from":{self._text(frm)},"payload":'
+        until = f',"to":{self._text(to)},"trigger":{self._text(trigger)},"v":1}}'
+        pair = (self._form(since), self._form(until))
+        _keep(self._states, (dv, frm, to, trigger), pair)
+        return pair
 
-    def _to(self, row: Row) -> Any:
-        to, trigger = row[10], row[8]
-        text = f',"to":{self._text(to)},"trigger":{self._text(trigger)},"v":1}}'
-        return self._piece(self._tos, (to, trigger), text)
+    def _form(self, text: str) -> Any:
+        return text.encode("utf-8") if self._raw else text
+
+
+def _keep(pieces: dict[tuple[Any, ...], Any], key: tuple[Any, ...], piece: Any) -> Any:
+    """Keep `piece` under `key`, starting again when the pieces are many."""
+    if len(pieces) >= _KEEP:
+        pieces.clear()
+    pieces[key] = piece
+    return piece

@@ -150,6 +150,24 @@ _Template = tuple[str | None, tuple[str, ...], str | None, bool]
 Progress = int | Replayer
 
 
+def _chain_text(payload: str | None) -> str | None:
+    """The text of a canonical registration payload's "chain" array: from `"chain":[` to the
+    first `]`, when no object opens before it (so the key is the payload's own, not a nested
+    one). A text that is not the whole array (a level with "]" in it) never matches: the table
+    keeps only texts that are exactly a chain's canonical form (`_array_text`)."""
+    if not payload:
+        return None
+    start = payload.find('"chain":[')
+    if start < 0 or payload.find("{", 1, start) >= 0:
+        return None
+    end = payload.find("]", start)
+    return payload[start + 8 : end + 1] if end > 0 else None
+
+
+def _array_text(chain: tuple[str, ...]) -> str:
+    return json.dumps(list(chain), ensure_ascii=False, separators=(",", ":"))
+
+
 class ReplayTable:
     """Replays many streams at once: a stream that still holds is a small int (a state id), and
     what an entry other than 'register' does to it is remembered per (state id, trigger, from,
@@ -162,6 +180,8 @@ class ReplayTable:
         self._templates: list[_Template] = [first]
         self._ids: dict[_Template, int] = {first: 0}
         self.next: dict[tuple[Any, ...], int] = {}
+        #: a fresh stream's state id after 'register', by (its chain's text, to-state)
+        self._registered: dict[tuple[str | None, str | None], int] = {}
 
     def replayer(self, progress: Progress) -> Replayer:
         """A stream's replay as a Replayer (a new one for a state id)."""
@@ -183,10 +203,19 @@ class ReplayTable:
         to: str | None,
         payload: str | None,
         key: tuple[Any, Any, Any] | None = None,
+        canonical: bool = False,
     ) -> Progress:
         """The stream's replay after one more entry (the Replayer, if the entry is a problem).
         `key` is (trigger, from, to) as the scan looks them up in `next`, when it reads them in
-        another form than text (bytes)."""
+        another form than text (bytes). `canonical` says the payload is canonical JSON, as
+        thidua writes it (verify knows it of an entry whose hash holds): a registration is then
+        looked up by the text of its chain instead of parsing the whole payload."""
+        chain = None
+        if canonical and trigger == _REGISTER and progress == 0:
+            chain = (_chain_text(payload), to)
+            found = self._registered.get(chain)
+            if found is not None:
+                return found
         replayer = self.replayer(progress)
         replayer.apply(seq, trigger, frm, to, payload)
         if replayer.problem is not None:
@@ -198,6 +227,8 @@ class ReplayTable:
             self._templates.append(template)
         if trigger != _REGISTER:  # a registration's chain comes from its payload
             self.next[(progress, *(key or (trigger, frm, to)))] = found
+        elif chain is not None and chain[0] == _array_text(replayer.chain):
+            self._registered[chain] = found
         return found
 
     def result(self, progress: Progress, entries: int) -> Replayer:

@@ -223,7 +223,14 @@ def verify_log(
                         else (row[8], row[9], row[10], row[12])
                     )
                     after = table.advance(
-                        replay, seq, trigger, frm, to, payload, key=(row[8], row[9], row[10])
+                        replay,
+                        seq,
+                        trigger,
+                        frm,
+                        to,
+                        payload,
+                        key=(row[8], row[9], row[10]),
+                        canonical=True,  # its hash holds: thidua wrote it, in canonical JSON
                     )
                 state[3] = after
         report.entries += len(batch)

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from states import MACHINE, State
+from workflow.audit import canonical_json
 from workflow.replaying import CHAINS, Progress, Replayer, ReplayTable
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.jsonl"))
@@ -110,3 +111,40 @@ def test_the_table_replays_any_entries_as_a_replayer_does(streams: list[list[Ent
     replayed = through_table(table, keyed)
     for key, entries in keyed.items():
         assert outcome(replayed[key]) == outcome(one_by_one(entries))
+
+
+LEVEL_TEXT = st.sampled_from(["commune", "district", "province", "x]", '"]', "[", "{", "]"])
+
+
+@st.composite
+def registration(draw: st.DrawFn) -> tuple[str | None, str]:
+    """A canonical registration payload: a chain (a real one, or levels with brackets and
+    quotes in them), maybe an earlier key holding an object with its own "chain", maybe text
+    with braces and brackets; and the to-state the entry claims."""
+    chain = draw(st.sampled_from(CHAINS).map(list) | st.lists(LEVEL_TEXT, max_size=3))
+    payload: dict[str, Any] = {
+        "chain": chain,
+        "title": draw(st.sampled_from(["]", "{x}", "Đề án"])),
+    }
+    if draw(st.booleans()):
+        payload["area"] = {"chain": draw(st.lists(LEVEL_TEXT, max_size=2))}
+    if draw(st.booleans()):
+        payload["campaign"] = draw(st.sampled_from(['{"chain":["province"]}', "Q12]", "HCM"]))
+    to = draw(st.sampled_from(["registered", "registered", "implemented", None]))
+    return canonical_json(payload), to
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(registration(), min_size=1, max_size=12))
+def test_registrations_looked_up_by_their_chain_text_replay_as_a_replayer_does(
+    registrations: list[tuple[str, str | None]],
+) -> None:
+    """Verify looks a canonical payload's registration up by the text of its chain: the same
+    state, chain and problem as parsing the payload, across many registrations in one table."""
+    table = ReplayTable()
+    for payload, to in registrations:
+        progress = table.advance(0, 1, "register", None, to, payload, canonical=True)
+        looked_up = table.result(progress, 1)
+        parsed = one_by_one([(1, "register", None, to, payload)])
+        assert outcome(looked_up) == outcome(parsed)
+        assert looked_up.chain == parsed.chain
