@@ -7,6 +7,7 @@ one made; nothing can be read back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ __all__ = [
     "SignedIn",
     "authenticate_token",
     "create_token",
+    "dummy_hash",
     "end_session",
     "revoke_token",
     "session_of",
@@ -40,8 +42,14 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 
 _hasher = PasswordHash.recommended()
-#: Checked against when the username is unknown, so both answers take the same time.
-_DUMMY = _hasher.hash("thidua-no-such-person")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Checked against when the username is unknown, so both answers take the same time.
+    Made on first use (an Argon2 hash takes a tenth of a second, which no other command
+    should pay); the server makes it before it answers (`workflow.server.create_app`)."""
+    return _hasher.hash("thidua-no-such-person")
 
 
 def _digest(secret: str) -> str:
@@ -132,11 +140,11 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> Si
     try:
         name = clean_code(username, "username")
     except InvalidInput:
-        _hasher.verify(password or "", _DUMMY)
+        _hasher.verify(password or "", dummy_hash())
         raise refused from None
     person = session.scalars(select(Person).where(Person.username == name)).one_or_none()
     if person is None or person.password_hash is None:
-        _hasher.verify(password or "", _DUMMY)
+        _hasher.verify(password or "", dummy_hash())
         raise refused
     valid, rehashed = _hasher.verify_and_update(password or "", person.password_hash)
     if not valid:

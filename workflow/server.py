@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workflow import api
+from workflow import access, api
 from workflow.errors import Refused, WorkflowError, http_status
 from workflow.service import Service
 from workflow.settings import Settings
@@ -144,6 +144,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    access.dummy_hash()  # before the first sign-in, so an unknown name answers as fast as any
     app.state.service = service
     app.state.settings = settings or Settings()
     app.add_exception_handler(WorkflowError, _workflow_error)

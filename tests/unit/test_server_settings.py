@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from workflow.errors import InvalidInput
@@ -57,3 +60,19 @@ def test_the_database_pool_size_is_read_from_the_environment() -> None:
 def test_a_bad_pool_size_is_refused_naming_its_key(value: str) -> None:
     with pytest.raises(InvalidInput, match="THIDUA_DB_POOL_SIZE"):
         Settings.from_env({"THIDUA_DB_POOL_SIZE": value})
+
+
+def test_a_cli_command_makes_no_password_hash_and_the_server_makes_it_before_answering() -> None:
+    """The stand-in hash for unknown names costs an Argon2 hash: not for every CLI command, but
+    ready before the server's first sign-in so that an unknown name answers as fast as any."""
+    script = (
+        "import sqlalchemy as sa\n"
+        "from workflow import access, cli\n"
+        "assert access.dummy_hash.cache_info().currsize == 0\n"
+        "from workflow.server import create_app\n"
+        "from workflow.service import Service\n"
+        "create_app(Service(sa.create_engine('sqlite://')))\n"
+        "assert access.dummy_hash.cache_info().currsize == 1\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
