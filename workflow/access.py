@@ -14,20 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from workflow.errors import InvalidInput, NotFound, Unauthenticated
-from workflow.tables import ApiToken, Person, WebSession
+from workflow.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from workflow.tables import ApiToken, Person, SignInFailure, WebSession
 from workflow.text import clean_code, clean_text
+from workflow.timeutil import format_local
 
 __all__ = [
     "SESSION_HOURS",
     "SignedIn",
     "authenticate_token",
+    "check_throttle",
     "create_token",
     "dummy_hash",
     "end_session",
+    "record_failure",
     "revoke_token",
     "session_of",
     "set_password",
@@ -40,6 +43,11 @@ TOKEN_PREFIX = "thd_"
 SESSION_HOURS = 12
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
+#: After this many refused sign-ins of one name from one client within THROTTLE_MINUTES, that
+#: name is refused from that client (even with the right password) until the oldest of them is
+#: THROTTLE_MINUTES old. Other clients are not held back, so nobody can lock a person out.
+THROTTLE_ATTEMPTS = 5
+THROTTLE_MINUTES = 15
 
 _hasher = PasswordHash.recommended()
 
@@ -134,8 +142,45 @@ class SignedIn:
     secret: str = ""
 
 
-def sign_in(session: Session, username: str, password: str, now: datetime) -> SignedIn:
-    """Check the password and open a session; one refusal for unknown person and wrong password."""
+def _tried(username: object) -> str:
+    """The name as a throttle counts it: trimmed, lower case, at most 200 characters."""
+    return str(username).strip().lower()[:200]
+
+
+def check_throttle(session: Session, username: object, client: str, now: datetime) -> None:
+    """TooManyAttempts while `username` has THROTTLE_ATTEMPTS refusals from `client` within
+    the last THROTTLE_MINUTES; checked before the password, which is then not even hashed."""
+    since = now - timedelta(minutes=THROTTLE_MINUTES)
+    count, oldest = session.execute(
+        select(func.count(), func.min(SignInFailure.at)).where(
+            SignInFailure.username == _tried(username),
+            SignInFailure.client == client[:64],
+            SignInFailure.at > since,
+        )
+    ).one()
+    if count >= THROTTLE_ATTEMPTS:
+        retry_at = oldest + timedelta(minutes=THROTTLE_MINUTES)
+        raise TooManyAttempts(
+            f"{count} refused sign-ins of '{_tried(username)}' from this client in the last "
+            f"{THROTTLE_MINUTES} minutes; try again after {format_local(retry_at)}",
+            retry_at,
+        )
+
+
+def record_failure(session: Session, username: object, client: str, now: datetime) -> None:
+    """Count one refused sign-in, and forget those older than the throttle's window."""
+    since = now - timedelta(minutes=THROTTLE_MINUTES)
+    session.execute(delete(SignInFailure).where(SignInFailure.at <= since))
+    session.add(SignInFailure(username=_tried(username), client=client[:64], at=now))
+
+
+def sign_in(
+    session: Session, username: str, password: str, now: datetime, client: str = ""
+) -> SignedIn:
+    """Check the password and open a session; one refusal for unknown person and wrong password.
+    A name throttled from `client` is refused first (TooManyAttempts); the caller counts each
+    refusal in a transaction of its own (`record_failure`), as this one is rolled back."""
+    check_throttle(session, username, client, now)
     refused = Unauthenticated("the username or the password is wrong")
     try:
         name = clean_code(username, "username")
@@ -151,6 +196,11 @@ def sign_in(session: Session, username: str, password: str, now: datetime) -> Si
         raise refused
     if rehashed is not None:
         person.password_hash = rehashed
+    session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.username == _tried(username), SignInFailure.client == client[:64]
+        )
+    )
     secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = now + timedelta(hours=SESSION_HOURS)
     session.execute(delete(WebSession).where(WebSession.expires_at <= now))

@@ -4,6 +4,7 @@
     ├── InvalidInput          bad input: malformed date, empty or oversized text, unknown choice
     ├── NotFound              no such nomination, person, unit or campaign
     ├── Unauthenticated       no valid API token, password or browser session
+    │   └── TooManyAttempts   too many refused sign-ins of one name from one client
     ├── Refused               a rule refused the command; `rule` names it
     │   ├── Forbidden         role, unit scope, separation of duties
     │   ├── DeadlinePassed    the clock says the campaign's deadline has passed
@@ -17,6 +18,8 @@ Messages are sentences with the values in them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "EXIT_CODES",
     "HTTP_STATUS",
@@ -29,6 +32,7 @@ __all__ = [
     "QuotaExceeded",
     "Refused",
     "StaleLease",
+    "TooManyAttempts",
     "Unauthenticated",
     "WorkflowError",
     "exit_code",
@@ -52,6 +56,16 @@ class NotFound(WorkflowError):
 
 class Unauthenticated(WorkflowError):
     code = "unauthenticated"
+
+
+class TooManyAttempts(Unauthenticated):
+    """Sign-in is throttled for this name from this client until `retry_at` (UTC)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(message)
 
 
 class Refused(WorkflowError):
@@ -105,6 +119,7 @@ HTTP_STATUS: dict[type[WorkflowError], int] = {
     NotFound: 404,
     Conflict: 409,
     Unauthenticated: 401,
+    TooManyAttempts: 429,
 }
 
 

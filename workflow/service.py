@@ -58,6 +58,8 @@ from workflow.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyAttempts,
+    Unauthenticated,
     WorkflowError,
 )
 from workflow.tables import Campaign, Unit
@@ -959,9 +961,19 @@ class Service:
         with self._write("set_password", person=username) as session:
             access.set_password(session, username, password)
 
-    def sign_in(self, username: str, password: str) -> access.SignedIn:
-        with self._write("sign_in") as session:
-            signed = access.sign_in(session, username, password, self.clock.now())
+    def sign_in(self, username: str, password: str, client: str = "") -> access.SignedIn:
+        """A browser session for the right password; `client` (the caller's address) is what
+        the sign-in throttle counts refusals by, with the name (workflow.access)."""
+        now = self.clock.now()
+        try:
+            with self._write("sign_in") as session:
+                signed = access.sign_in(session, username, password, now, client)
+        except TooManyAttempts:
+            raise
+        except Unauthenticated:
+            with self._write("sign_in_refused") as session:
+                access.record_failure(session, username, client, now)
+            raise
         log.info("session.signed_in", person=signed.username)
         return signed
 

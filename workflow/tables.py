@@ -38,6 +38,7 @@ __all__ = [
     "Person",
     "PersonChannel",
     "RoleGrant",
+    "SignInFailure",
     "Unit",
     "UtcDateTime",
     "WebSession",
@@ -357,3 +358,16 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class SignInFailure(Base):
+    """A refused sign-in: the name tried, from which client, when. Kept for the throttle's
+    window (workflow.access.THROTTLE_MINUTES), then deleted."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_username_client", "username", "client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)

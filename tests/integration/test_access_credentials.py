@@ -3,10 +3,14 @@ and an unknown person are refused alike."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
-from workflow.errors import InvalidInput, NotFound, Unauthenticated
+from tests.conftest import snapshot
+from workflow.clock import FixedClock
+from workflow.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from workflow.service import Service
 
 
@@ -57,3 +61,36 @@ def test_passwords_are_argon2_hashes_and_refusals_do_not_tell_who_exists(
     world.sign_out(signed.secret)
     with pytest.raises(Unauthenticated):
         world.web_session(signed.secret)
+
+
+def test_five_refused_sign_ins_hold_that_name_back_from_that_client_for_fifteen_minutes(
+    world: Service, engine: sa.Engine, clock: FixedClock
+) -> None:
+    world.set_password("lan.pnv", "mật khẩu dài")
+    for minute in range(5):
+        with pytest.raises(Unauthenticated) as wrong:
+            world.sign_in("lan.pnv", f"đoán {minute}", client="203.0.113.7")
+        assert not isinstance(wrong.value, TooManyAttempts)
+        clock.advance(timedelta(minutes=1))
+    # 09:05: the right password from that client is refused too, and not even checked
+    with pytest.raises(TooManyAttempts, match="try again after 20/04/2022 09:15") as held:
+        world.sign_in("LAN.PNV ", "mật khẩu dài", client="203.0.113.7")
+    assert held.value.retry_at == clock.now() + timedelta(minutes=10)
+    before = snapshot(engine)
+    with pytest.raises(TooManyAttempts):
+        world.sign_in("lan.pnv", "đoán tiếp", client="203.0.113.7")
+    assert snapshot(engine) == before  # a held-back attempt is not counted: the hold does not grow
+    # another client, and another name from the same client, are not held back
+    assert world.sign_in("lan.pnv", "mật khẩu dài", client="198.51.100.2").username == "lan.pnv"
+    with pytest.raises(Unauthenticated) as other:
+        world.sign_in("hung.thanhxuan", "đoán", client="203.0.113.7")
+    assert not isinstance(other.value, TooManyAttempts)
+    # at 09:15 the first refusal is fifteen minutes old: the right password opens a session and
+    # clears the count for that name from that client
+    clock.advance(timedelta(minutes=10))
+    assert world.sign_in("lan.pnv", "mật khẩu dài", client="203.0.113.7").username == "lan.pnv"
+    with engine.connect() as connection:
+        kept = connection.exec_driver_sql(
+            "SELECT username, client FROM sign_in_failures ORDER BY id"
+        ).all()
+    assert [tuple(row) for row in kept] == [("hung.thanhxuan", "203.0.113.7")]

@@ -100,6 +100,24 @@ def test_a_wrong_password_and_an_unknown_person_get_one_vietnamese_refusal_and_w
     browser.close()
 
 
+def test_after_five_wrong_passwords_the_form_asks_to_wait_even_for_the_right_one(
+    site: str, engine: sa.Engine
+) -> None:
+    browser = Visitor(site)
+    for attempt in range(5):
+        assert browser.sign_in("hung.thanhxuan", f"doan-{attempt}").status_code == 401
+    held = browser.sign_in("hung.thanhxuan", PASSWORD)
+    assert held.status_code == 429
+    assert held.headers["retry-after"] == "900"
+    assert error_of(held) == (
+        "Đã đăng nhập sai 5 lần liên tiếp với tên này. Vui lòng thử lại sau 20/04/2022 09:15."
+    )
+    assert "thidua_phien" not in browser.client.cookies
+    assert scalar(engine, "SELECT count(*) FROM web_sessions") == 0
+    assert browser.sign_in("chutich.thanhxuan").status_code == 200  # another name is not held
+    browser.close()
+
+
 def test_a_page_without_a_session_sends_to_the_sign_in_form_and_back(site: str) -> None:
     browser = Visitor(site)
     answer = browser.get("/hop-viec", follow=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from importlib import resources
 from typing import Annotated
@@ -9,8 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from workflow.access import SESSION_HOURS
-from workflow.errors import Unauthenticated
+from workflow.access import SESSION_HOURS, THROTTLE_ATTEMPTS
+from workflow.errors import TooManyAttempts, Unauthenticated
+from workflow.timeutil import format_local
 from workflow.web import render
 from workflow.web.session import (
     CSRF_COOKIE,
@@ -80,8 +82,20 @@ def sign_in(
 ) -> HTMLResponse | RedirectResponse:
     if not same_token(csrf, request.cookies.get(CSRF_COOKIE, "")):
         raise BadCsrf
+    service = service_of(request)
     try:
-        signed = service_of(request).sign_in(username, password)
+        signed = service.sign_in(username, password, request.client.host if request.client else "")
+    except TooManyAttempts as exc:
+        wait = max(1, math.ceil((exc.retry_at - service.now()).total_seconds()))
+        page = _sign_in_form(
+            request,
+            username,
+            f"Đã đăng nhập sai {THROTTLE_ATTEMPTS} lần liên tiếp với tên này. Vui lòng thử lại "
+            f"sau {format_local(exc.retry_at)}.",
+            status=429,
+        )
+        page.headers["Retry-After"] = str(wait)
+        return page
     except Unauthenticated:
         return _sign_in_form(
             request, username, "Tên đăng nhập hoặc mật khẩu không đúng.", status=401
