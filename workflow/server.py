@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -111,8 +111,14 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(request, 422, {"error": "invalid_input", "message": message, "details": details})
 
 
-def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> Response:
+    """A JSON error; a Vietnamese page instead for a browser outside the API, where the web
+    pages are installed (workflow.web.page_error)."""
     assert isinstance(exc, StarletteHTTPException)
+    page_error = getattr(request.app.state, "page_error", None)
+    page: Response | None = page_error(request, exc.status_code) if page_error else None
+    if page is not None:
+        return page
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
     body = {"error": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)}
     return _error(request, exc.status_code, body)

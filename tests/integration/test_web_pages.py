@@ -706,6 +706,25 @@ def test_a_malformed_nomination_number_gets_a_vietnamese_page_not_json(
     assert audit_count(engine) == count
 
 
+def test_a_wrong_address_gets_a_vietnamese_page_and_the_api_keeps_its_json(site: str) -> None:
+    browser = Visitor(site)
+    html = {"accept": "text/html,application/xhtml+xml"}
+    answer = browser.client.get("/ho-so-khong-co", headers=html)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert (
+        error_of(answer) == "Không tìm thấy trang này. Hãy kiểm tra lại địa chỉ, hoặc về trang chủ."
+    )
+    wrong_method = browser.client.get("/dang-xuat", headers=html)
+    assert wrong_method.status_code == 405
+    assert error_of(wrong_method).startswith("Trang này không nhận yêu cầu như vậy.")
+    api = browser.client.get("/api/v1/khong-co", headers=html)
+    assert api.status_code == 404
+    assert api.json()["error"] == "not_found"
+    assert browser.client.get("/ho-so-khong-co").json()["error"] == "not_found"  # no HTML asked
+    browser.close()
+
+
 def test_cookies_are_secure_when_the_settings_say_so(world: Service) -> None:
     world.set_password("hung.thanhxuan", PASSWORD)
     with serving(world, Settings(secure_cookies=True)) as base, httpx.Client(base_url=base) as raw:
