@@ -197,11 +197,10 @@ def verify_log(
                 replay = 0 if stream.startswith(nomination) else None
                 state = streams[stream] = [1, genesis, 0, replay, False]
             if watch is not None:
-                watched = _text(row) if raw else row
                 if watch.merkle.size < watch.count:
-                    watch.merkle.add_entry(watched[16])
-                if watch.heads.get(watched[1]) == seq:
-                    watch.seen[watched[1]] = watched[16]
+                    watch.merkle.add_entry(_decoded(row[16]))
+                if watch.heads.get(_decoded(stream)) == seq:
+                    watch.seen[_decoded(stream)] = _decoded(row[16])
             if state[4]:
                 continue
             if (
