@@ -145,7 +145,7 @@ _FORMS: dict[bool, tuple[Any, ...]] = {
 
 
 class ScanHasher:
-    """Encoding-1 hashes for a scan of millions of rows, at about a third of `row_hash`'s cost.
+    """Encoding-1 hashes for a scan of millions of rows, at about 60% of `row_hash`'s cost.
 
     Rows come as the scan reads them: text as str, or as the UTF-8 bytes SQLite stores
     (`raw`, see workflow.scanning), which spares decoding text only to encode it again. The text

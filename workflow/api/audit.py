@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from workflow.api.deps import CODE_PATTERN, Actor, CodeQuery, Limit, Offset, ServiceDep
-from workflow.api.pages import page
+from workflow.api.pages import page_of
 from workflow.downloads import audit_download
 from workflow.export import MEDIA_TYPES
 from workflow.timeutil import parse_instant
@@ -88,7 +88,7 @@ def replay(
     instant = parse_instant(as_of, "as_of") if as_of is not None else None
     report = service.replay(instant, campaign, reader=actor)
     rows = [{**item.__dict__, "differs": item.differs} for item in report.nominations]
-    listed = page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    listed = page_of(rows, limit, offset)
     return {
         "as_of": instant.isoformat() if instant is not None else None,
         "entries": report.entries,

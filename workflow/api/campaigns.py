@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from workflow.api.deps import Actor, CampaignCode, Limit, Offset, ServiceDep
-from workflow.api.pages import page
+from workflow.api.pages import page_of
 from workflow.api.schemas import STRICT, Code, Page, Text
 from workflow.campaigns import CampaignSpec
 
@@ -81,7 +81,7 @@ def list_campaigns(
     service: ServiceDep, actor: Actor, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
     rows = service.campaigns()
-    return page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    return page_of(rows, limit, offset)
 
 
 @router.post(
@@ -113,4 +113,4 @@ def list_units(
     service: ServiceDep, actor: Actor, limit: Limit = 200, offset: Offset = 0
 ) -> dict[str, Any]:
     rows = service.units()
-    return page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    return page_of(rows, limit, offset)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from workflow.api.deps import Actor, CodeQuery, Limit, Offset, ServiceDep
-from workflow.api.pages import page
+from workflow.api.pages import page, page_of
 from workflow.api.schemas import Page
 
 __all__ = ["router"]
@@ -75,7 +75,7 @@ def escalations(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     rows = service.escalations(campaign, reader=actor)
-    return page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    return page_of(rows, limit, offset)
 
 
 @router.get(
@@ -91,4 +91,4 @@ def reminders(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     rows = service.reminders(campaign, reader=actor)
-    return page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    return page_of(rows, limit, offset)

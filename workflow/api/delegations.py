@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflow.api.deps import Actor, Limit, Offset, ServiceDep
-from workflow.api.pages import page
+from workflow.api.pages import page_of
 from workflow.api.schemas import STRICT, Code, Page
 
 __all__ = ["router"]
@@ -62,4 +62,4 @@ def list_delegations(
     service: ServiceDep, actor: Actor, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
     rows = service.delegations(actor)
-    return page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    return page_of(rows, limit, offset)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from workflow.api.deps import Actor, CodeQuery, Limit, NominationId, Offset, ServiceDep
-from workflow.api.pages import page
+from workflow.api.pages import page, page_of
 from workflow.api.schemas import Entry, Nomination, Note, Page, Reason, RegisterIn
 
 __all__ = ["router"]
@@ -55,7 +55,7 @@ def history(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     entries = service.history(nomination_id, reader=actor)
-    return page(lambda size, skip: entries[skip : skip + size], limit, offset)
+    return page_of(entries, limit, offset)
 
 
 @router.get("/inbox", response_model=Page[Nomination], summary="Awaiting your review")

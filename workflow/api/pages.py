@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["page"]
+__all__ = ["page", "page_of"]
 
 
 def page(fetch: Callable[[int, int], Sequence[Any]], limit: int, offset: int) -> dict[str, Any]:
@@ -19,3 +19,8 @@ def page(fetch: Callable[[int, int], Sequence[Any]], limit: int, offset: int) ->
         "offset": offset,
         "next_offset": offset + limit if more else None,
     }
+
+
+def page_of(rows: Sequence[Any], limit: int, offset: int) -> dict[str, Any]:
+    """A page of a list the service already gave whole."""
+    return page(lambda size, skip: rows[skip : skip + size], limit, offset)

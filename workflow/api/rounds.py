@@ -18,7 +18,7 @@ from workflow.api.deps import (
     Offset,
     ServiceDep,
 )
-from workflow.api.pages import page
+from workflow.api.pages import page_of
 from workflow.api.schemas import STRICT, Code, Nomination, Page, Text
 
 __all__ = ["router"]
@@ -144,7 +144,7 @@ def ranking(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     rows = service.ranking(code, round, kind, reader=actor)
-    return page(lambda size, skip: rows[skip : skip + size], limit, offset)
+    return page_of(rows, limit, offset)
 
 
 @router.post(
@@ -204,4 +204,4 @@ def show_decision(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     found = service.decision(number, unit, reader=actor)
-    return page(lambda size, skip: found[skip : skip + size], limit, offset)
+    return page_of(found, limit, offset)
