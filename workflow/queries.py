@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.campaigns import campaign_by_code
@@ -65,8 +65,12 @@ def _page(limit: int, offset: int) -> None:
         raise InvalidInput(f"offset {offset} must not be negative")
 
 
+#: One nomination's row for `show`, built once (so each call reuses its compiled form).
+_SHOW = _query().where(Nomination.id == bindparam("nomination_id"))
+
+
 def show(session: Session, nomination_id: int) -> NominationView:
-    row = session.execute(_query().where(Nomination.id == nomination_id)).one_or_none()
+    row = session.execute(_SHOW, {"nomination_id": nomination_id}).one_or_none()
     if row is None:
         raise NotFound(f"no nomination with id {nomination_id}")
     return _view(row)

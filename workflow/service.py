@@ -62,7 +62,7 @@ from workflow.errors import (
     Unauthenticated,
     WorkflowError,
 )
-from workflow.tables import Campaign, Unit
+from workflow.tables import Campaign, Nomination, Unit
 from workflow.text import clean_text, optional_text
 from workflow.timeutil import format_local, parse_date
 from workflow.views import EntryView, NominationView
@@ -320,8 +320,10 @@ class Service:
     ) -> NominationView:
         """A decision of one: see `decide` for a batch."""
         number_id = _nomination_id(nomination_id)
-        self.decide(actor, [number_id], number=number, date=date, form=form)
-        return self.show(number_id)
+        ((nomination, proposer),) = self._decide(
+            actor, [number_id], number=number, date=date, form=form
+        )
+        return queries.nomination_view(nomination, proposer)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -531,22 +533,37 @@ class Service:
         form: str,
     ) -> dict[str, Any]:
         """One award decision over a batch of nominations that passed their last level."""
+        awarded = self._decide(actor, nomination_ids, number=number, date=date, form=form)
+        ids = [nomination.id for nomination, _ in awarded]
+        return {"decision": number, "date": date, "form": form, "nominations": ids}
+
+    def _decide(
+        self,
+        actor: str,
+        nomination_ids: Sequence[object],
+        *,
+        number: str,
+        date: str,
+        form: str,
+    ) -> list[tuple[Nomination, str]]:
+        """`decide`'s transaction; the awarded nominations with their proposers' usernames, as
+        the decision left them (so a view of them needs no second read)."""
         decided_on = parse_date(date, "decision date")
         ids = [_nomination_id(value) for value in nomination_ids]
         context = {"nomination": ids[0]} if len(ids) == 1 else {"nominations": ids}
         with self._write("award", actor=actor, **context) as session:
             principal = directory.load_principal(session, actor)
-            batch = [nominations.load(session, value) for value in ids]
+            batch = [nominations.load_with_proposer(session, value) for value in ids]
             decisions.decide(
                 session,
                 principal,
-                batch,
+                [nomination for nomination, _ in batch],
                 self.clock.now(),
                 number=number,
                 decided_on=decided_on,
                 form=form,
             )
-        return {"decision": number, "date": date, "form": form, "nominations": ids}
+        return batch
 
     def revoke(
         self, actor: str, nomination_id: object, *, number: str, date: str, reason: str
