@@ -20,7 +20,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from states import DEFINITION_VERSION
@@ -105,12 +105,17 @@ class Tally:
         }
 
 
+#: A campaign's council at one level with its members, built once (each call reuses its
+#: compiled form).
+_COUNCIL_AT = (
+    select(Council)
+    .where(Council.campaign_id == bindparam("campaign_id"), Council.level == bindparam("level"))
+    .options(selectinload(Council.members))
+)
+
+
 def council_at(session: Session, campaign_id: int, level: str) -> Council | None:
-    return session.scalars(
-        select(Council)
-        .where(Council.campaign_id == campaign_id, Council.level == level)
-        .options(selectinload(Council.members))
-    ).one_or_none()
+    return session.scalars(_COUNCIL_AT, {"campaign_id": campaign_id, "level": level}).one_or_none()
 
 
 def current_visit(session: Session, nomination: Nomination) -> int:

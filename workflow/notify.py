@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow import audit, councils, outbox
@@ -41,20 +41,23 @@ _TO_PROPOSER = {
 _REACHES_LEVEL = frozenset({"report", "approve", "resubmit"})
 
 
+#: The approvers at one level over a unit's path, built once (each call reuses its compiled form).
+_APPROVERS_AT = (
+    select(RoleGrant.person_id)
+    .join(Unit, RoleGrant.unit_id == Unit.id)
+    .where(
+        RoleGrant.role == "approver",
+        Unit.level == bindparam("level"),
+        bindparam("path", type_=Unit.path.type).startswith(Unit.path),
+    )
+    .order_by(RoleGrant.person_id)
+    .distinct()
+)
+
+
 def approvers_at(session: Session, unit: Unit, level: str) -> list[int]:
     """The people holding the approver role over a unit at `level` that covers `unit`."""
-    rows = session.scalars(
-        select(RoleGrant.person_id)
-        .join(Unit, RoleGrant.unit_id == Unit.id)
-        .where(
-            RoleGrant.role == "approver",
-            Unit.level == level,
-            literal(unit.path).startswith(Unit.path),
-        )
-        .order_by(RoleGrant.person_id)
-        .distinct()
-    )
-    return list(rows)
+    return list(session.scalars(_APPROVERS_AT, {"level": level, "path": unit.path}))
 
 
 def nomination_payload(nomination: Nomination, campaign: Campaign, **extra: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import InvalidInput, InvalidTransition, NotFound
@@ -37,34 +37,40 @@ def enqueue(
     campaign_id: int | None = None,
     channel: str | None = None,
     fresh: bool = False,
-) -> OutboxMessage | None:
-    """Add one message to the outbox, or nothing when a message with `key` is already there.
+) -> bool:
+    """Add one message to the outbox (one INSERT, at once), or nothing when a message with
+    `key` is already there; True when it was added.
 
-    Returns the new message, or None when the key was taken (by an earlier sweep or command).
     `fresh`: the caller knows the key is new (it holds the version of the change that causes
-    it), so the database is not asked; a taken key then fails the command at commit.
+    it), so the database is not asked; a taken key then fails the command.
     """
     written: set[str] = session.info.setdefault(_KEYS, set())
     if key in written or (
         not fresh and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
     ):
-        return None
-    message = OutboxMessage(
-        key=key,
-        event=event,
-        template=template,
-        recipient_id=recipient_id,
-        channel=channel,
-        payload=payload,
-        nomination_id=nomination_id,
-        campaign_id=campaign_id,
-        created_at=now,
-        next_attempt_at=now,
-        attempts=0,
+        return False
+    session.connection().execute(
+        _INSERT,
+        {
+            "key": key,
+            "event": event,
+            "template": template,
+            "recipient_id": recipient_id,
+            "channel": channel,
+            "payload": payload,
+            "nomination_id": nomination_id,
+            "campaign_id": campaign_id,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        },
     )
-    session.add(message)
     written.add(key)
-    return message
+    return True
+
+
+#: One message's INSERT, built once.
+_INSERT = insert(OutboxMessage)
 
 
 def _state(row: OutboxMessage) -> str:

@@ -115,7 +115,7 @@ def send_reminders(
             else _registration_pending(session, campaign)
         )
         for person_id, pending in sorted(recipients.items()):
-            message = enqueue(
+            added = enqueue(
                 session,
                 key=f"reminder:{campaign.id}:{kind}:{days}:{person_id}",
                 event="reminder",
@@ -131,7 +131,7 @@ def send_reminders(
                 now=now,
                 campaign_id=campaign.id,
             )
-            sent += message is not None
+            sent += added
         for offset, _at in todo:
             session.add(
                 DeadlineEvent(
