@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from states import LEVELS, Level
@@ -23,7 +23,10 @@ __all__ = [
     "KINDS",
     "ROLES",
     "Grant",
+    "PersonRef",
+    "Placed",
     "Principal",
+    "UnitRef",
     "add_person",
     "add_unit",
     "covers",
@@ -39,22 +42,52 @@ ROLES = ("officer", "approver", "auditor", "admin")
 KINDS = ("administrative", "agency")
 
 
-def covers(scope: Unit, unit: Unit) -> bool:
+class Placed(Protocol):
+    """Anything with a place in the unit tree: a Unit row or a UnitRef."""
+
+    @property
+    def path(self) -> str: ...
+
+
+def covers(scope: Placed, unit: Placed) -> bool:
     """A role over `scope` reaches `unit` when `unit` is `scope` or below it."""
     return unit.path.startswith(scope.path)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit's values as a command reads them (not attached to any session)."""
+
+    id: int
+    code: str
+    name: str
+    level: str
+    kind: str
+    parent_id: int | None
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A person's values as a command reads them (not attached to any session)."""
+
+    id: int
+    username: str
+    full_name: str
+    email: str | None
 
 
 @dataclass(frozen=True)
 class Grant:
     role: str
-    unit: Unit
+    unit: UnitRef
 
 
 @dataclass(frozen=True)
 class Principal:
     """A person with their roles, as loaded for one command."""
 
-    person: Person
+    person: PersonRef
     grants: tuple[Grant, ...]
 
     @property
@@ -73,24 +106,49 @@ class Principal:
         return ", ".join(f"{g.unit.name} ({g.unit.code})" for g in held) or "no unit"
 
 
+_PERSONS: Table = Person.__table__  # type: ignore[assignment]
+_GRANTS: Table = RoleGrant.__table__  # type: ignore[assignment]
+_UNITS: Table = Unit.__table__  # type: ignore[assignment]
 #: A person with the role and unit of each of their grants (one row each; one row of NULLs for a
-#: person without any), in one statement built once.
+#: person without any), in one Core statement built once: a command reads plain values, with no
+#: ORM objects to build and track for them.
 _PRINCIPAL = (
-    select(Person, RoleGrant.role, Unit)
-    .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
-    .outerjoin(Unit, Unit.id == RoleGrant.unit_id)
-    .where(Person.username == bindparam("username"))
-    .order_by(RoleGrant.id)
+    select(
+        _PERSONS.c.id,
+        _PERSONS.c.username,
+        _PERSONS.c.full_name,
+        _PERSONS.c.email,
+        _GRANTS.c.role,
+        _UNITS.c.id,
+        _UNITS.c.code,
+        _UNITS.c.name,
+        _UNITS.c.level,
+        _UNITS.c.kind,
+        _UNITS.c.parent_id,
+        _UNITS.c.path,
+    )
+    .select_from(
+        _PERSONS.outerjoin(_GRANTS, _GRANTS.c.person_id == _PERSONS.c.id).outerjoin(
+            _UNITS, _UNITS.c.id == _GRANTS.c.unit_id
+        )
+    )
+    .where(_PERSONS.c.username == bindparam("username"))
+    .order_by(_GRANTS.c.id)
 )
 
 
 def load_principal(session: Session, username: str) -> Principal:
     username = clean_code(username, "person")
-    rows = session.execute(_PRINCIPAL, {"username": username}).all()
+    rows = session.connection().execute(_PRINCIPAL, {"username": username}).all()
     if not rows:
         raise NotFound(f"no person with username '{username}'")
-    grants = tuple(Grant(role, unit) for _, role, unit in rows if role is not None)
-    return Principal(rows[0][0], grants)
+    grants = tuple(
+        Grant(role, UnitRef(unit_id, code, name, level, kind, parent_id, path))
+        for _, _, _, _, role, unit_id, code, name, level, kind, parent_id, path in rows
+        if role is not None
+    )
+    person_id, username, full_name, email = rows[0][:4]
+    return Principal(PersonRef(person_id, username, full_name, email), grants)
 
 
 _UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
