@@ -44,6 +44,7 @@ __all__ = [
     "Tally",
     "council_at",
     "current_visit",
+    "note_no_councils",
     "parse_threshold",
     "set_all",
     "set_council",
@@ -105,17 +106,30 @@ class Tally:
         }
 
 
-#: A campaign's council at one level with its members, built once (each call reuses its
-#: compiled form).
-_COUNCIL_AT = (
+#: A campaign's councils with their members, built once (each call reuses its compiled form).
+_COUNCILS_OF = (
     select(Council)
-    .where(Council.campaign_id == bindparam("campaign_id"), Council.level == bindparam("level"))
+    .where(Council.campaign_id == bindparam("campaign_id"))
     .options(selectinload(Council.members))
 )
+_KNOWN = "thidua.councils"
+
+
+def note_no_councils(session: Session, campaign_id: int) -> None:
+    """Tell `council_at` that the campaign has no council (read with the nomination itself)."""
+    session.info.setdefault(_KNOWN, {}).setdefault(campaign_id, {})
 
 
 def council_at(session: Session, campaign_id: int, level: str) -> Council | None:
-    return session.scalars(_COUNCIL_AT, {"campaign_id": campaign_id, "level": level}).one_or_none()
+    """The campaign's council at `level`, or None. A command asks for two levels (the one it
+    decides at and the one it moves to): the campaign's councils are read once per transaction
+    (`set_council` forgets them when it changes one)."""
+    known: dict[int, dict[str, Council]] = session.info.setdefault(_KNOWN, {})
+    found = known.get(campaign_id)
+    if found is None:
+        rows = session.scalars(_COUNCILS_OF, {"campaign_id": campaign_id})
+        found = known[campaign_id] = {council.level: council for council in rows}
+    return found.get(level)
 
 
 def current_visit(session: Session, nomination: Nomination) -> int:
@@ -234,6 +248,7 @@ def set_council(
         session.add(council)
     council.members.extend(CouncilMember(person_id=person.id) for person in people)
     session.flush()
+    session.info.get(_KNOWN, {}).pop(campaign.id, None)
     state = _campaign_state(session, campaign)
     audit.record(
         session,

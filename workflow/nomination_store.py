@@ -1,6 +1,7 @@
 """A nomination's row as a command reads and writes it, with statements built once.
 
-`load_with_proposer` reads the nomination with its unit, campaign and proposer's username in one
+`load_with_proposer` reads the nomination with its unit, campaign and proposer's username (and
+whether its campaign has a council, which spares the council lookups of most commands) in one
 statement; `save` writes what a command changed in one UPDATE guarded by the version the row was
 read with, so a row another command changed meanwhile is a conflict, never overwritten. Both
 reuse their compiled form on every command, where building and compiling them anew (and letting
@@ -9,21 +10,26 @@ the session's unit of work find and write the changes) cost most of a command's 
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, inspect, select, update
+from sqlalchemy import Table, bindparam, exists, inspect, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.councils import note_no_councils
 from workflow.errors import NotFound
-from workflow.tables import Nomination, Person
+from workflow.tables import Council, Nomination, Person
 
 __all__ = ["load_with_proposer", "save"]
 
 _PROPOSER = aliased(Person, name="proposer")
-#: A nomination with its unit, its campaign and its proposer's username, in one statement built
-#: once (so each command reuses its compiled form).
+#: A nomination with its unit, its campaign, its proposer's username and whether its campaign has
+#: a council, in one statement built once (so each command reuses its compiled form).
 _LOAD = (
-    select(Nomination, _PROPOSER.username)
+    select(
+        Nomination,
+        _PROPOSER.username,
+        exists().where(Council.campaign_id == Nomination.campaign_id).label("has_councils"),
+    )
     .join(Nomination.unit)
     .join(Nomination.campaign)
     .join(_PROPOSER, Nomination.proposer_id == _PROPOSER.id)
@@ -88,4 +94,7 @@ def load_with_proposer(session: Session, nomination_id: int) -> tuple[Nomination
     row = session.execute(_LOAD, {"nomination_id": nomination_id}).one_or_none()
     if row is None:
         raise NotFound(f"no nomination with id {nomination_id}")
-    return row[0], row[1]
+    nomination, proposer, has_councils = row
+    if not has_councils:
+        note_no_councils(session, nomination.campaign_id)
+    return nomination, proposer
