@@ -113,6 +113,7 @@ def parse_rules(
 
 
 def store_rules(session: Session, campaign: Campaign, rules: Rules) -> None:
+    session.info.get(_KNOWN, {}).pop(campaign.id, None)
     session.add(
         CampaignRules(
             campaign_id=campaign.id,
@@ -125,17 +126,27 @@ def store_rules(session: Session, campaign: Campaign, rules: Rules) -> None:
 
 
 def rules_of(session: Session, campaign: Campaign) -> Rules:
-    row = session.get(CampaignRules, campaign.id)
-    if row is None:
-        return Rules()
-    return Rules(
-        tuple(row.criteria),
-        row.quotas or None,
-        frozenset(row.public_comment_forms)
-        if row.public_comment_forms is not None
-        else states.PUBLIC_COMMENT_FORMS,
-        row.public_comment_days,
-    )
+    """The campaign's rules, read once per transaction (`store_rules` forgets them)."""
+    known: dict[int, Rules] = session.info.setdefault(_KNOWN, {})
+    rules = known.get(campaign.id)
+    if rules is None:
+        row = session.get(CampaignRules, campaign.id)
+        rules = known[campaign.id] = (
+            Rules()
+            if row is None
+            else Rules(
+                tuple(row.criteria),
+                row.quotas or None,
+                frozenset(row.public_comment_forms)
+                if row.public_comment_forms is not None
+                else states.PUBLIC_COMMENT_FORMS,
+                row.public_comment_days,
+            )
+        )
+    return rules
+
+
+_KNOWN = "thidua.rules"
 
 
 def award_level_for(campaign: Campaign, form: str | None) -> str:
