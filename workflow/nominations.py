@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 import states
@@ -44,6 +45,10 @@ __all__ = [
 
 #: An award decision's number, as "163/QĐ-UBND".
 DECISION_NUMBER = re.compile(r"^\d{1,6}/[0-9A-Za-zĐđ]+(?:-[0-9A-Za-zĐđ]+)*$")
+
+
+#: A new nomination's round and sought form: one INSERT at once, not a second flush at commit.
+_INSERT_TERMS = insert(NominationTerms)
 
 
 def load(session: Session, nomination_id: int) -> Nomination:
@@ -239,7 +244,9 @@ def register(
     session.add(nomination)
     session.flush()
     round_name = str(local_date(now).year)
-    session.add(NominationTerms(nomination_id=nomination.id, round=round_name, sought_form=form))
+    session.connection().execute(
+        _INSERT_TERMS, {"nomination_id": nomination.id, "round": round_name, "sought_form": form}
+    )
     audit.record(
         session,
         nomination,
