@@ -7,6 +7,7 @@ The schema is created and upgraded by the Alembic migrations beside this module.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,17 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
-__all__ = ["DEFAULT_URL", "READ_ONLY", "ensure_schema", "make_engine", "migrate", "normalise_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "PING_AFTER_IDLE",
+    "READ_ONLY",
+    "ensure_schema",
+    "make_engine",
+    "migrate",
+    "normalise_url",
+]
 
 DEFAULT_URL = "sqlite:///thidua.sqlite3"
 #: Execution option for read-only work: on SQLite it begins a deferred transaction.
@@ -33,14 +43,29 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine:
+#: A pooled PostgreSQL connection idle for longer than this (seconds) is pinged before it is used.
+PING_AFTER_IDLE = 5.0
+
+
+def make_engine(
+    url: str, pool_size: int | None = None, ping_after: float = PING_AFTER_IDLE, **kwargs: Any
+) -> Engine:
     """An engine for `url`; `pool_size` connections kept open to PostgreSQL (as many again on
-    demand), SQLAlchemy's default when None. SQLite keeps its default pool."""
+    demand), SQLAlchemy's default when None. SQLite keeps its default pool.
+
+    A PostgreSQL connection that sat in the pool for more than `ping_after` seconds is pinged
+    when it is taken out (one round trip); if the server dropped it (a restart, an idle timeout
+    on the way) the pool opens a new one instead. One just given back is used as it is: pinging
+    it too (`pool_pre_ping`) would add a round trip to every command. A server that goes away
+    while connections are busy fails the commands under way (as it would anyway); SQLAlchemy
+    then drops the whole pool, so the next ones reconnect."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         if pool_size is not None:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine, ping_after)
+        return engine
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -59,6 +84,25 @@ def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for connections idle over `seconds`."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and takes (or opens) another one.
+            raise DisconnectionError(f"a pooled connection was dropped: {exc}") from exc
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
