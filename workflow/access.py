@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import InvalidInput, NotFound, TooManyAttempts, Unauthenticated
@@ -112,11 +112,11 @@ _BY_TOKEN = (
 )
 
 
-def authenticate_token(session: Session, secret: str) -> str:
+def authenticate_token(connection: Connection, secret: str) -> str:
     """The username a bearer token belongs to; Unauthenticated when unknown or revoked."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         raise Unauthenticated("the bearer token is not a thidua API token")
-    username = session.scalar(_BY_TOKEN, {"digest": _digest(secret)})
+    username = connection.scalar(_BY_TOKEN, {"digest": _digest(secret)})
     if username is None:
         raise Unauthenticated("the bearer token is unknown or was revoked")
     return username
