@@ -10,16 +10,21 @@ the session's unit of work find and write the changes) cost most of a command's 
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam, exists, inspect, select, update
+import functools
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, exists, inspect, select, update
 from sqlalchemy.orm import Session, aliased, contains_eager
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.councils import note_no_councils
+from workflow.directory import Principal, load_principal, principal_column, principal_of
 from workflow.errors import NotFound
 from workflow.tables import Council, Nomination, Person
+from workflow.text import clean_code
 
-__all__ = ["load_with_proposer", "save"]
+__all__ = ["load_for", "load_with_proposer", "save"]
 
 _PROPOSER = aliased(Person, name="proposer")
 #: A nomination with its unit, its campaign, its proposer's username and whether its campaign has
@@ -36,6 +41,34 @@ _LOAD = (
     .options(contains_eager(Nomination.unit), contains_eager(Nomination.campaign))
     .where(Nomination.id == bindparam("nomination_id"))
 )
+
+
+@functools.cache
+def _load_for(dialect: str) -> Select[Any]:
+    """`_LOAD` with the acting person's principal beside it (`directory.principal_column`)."""
+    return _LOAD.add_columns(principal_column(dialect))
+
+
+def load_for(
+    session: Session, username: str, nomination_id: int
+) -> tuple[Principal, Nomination, str]:
+    """The acting person, the nomination and its proposer's username, in one statement.
+
+    When either is unknown, they are read again one after the other, so the answer names the
+    person first, as `load_principal` and `load_with_proposer` would."""
+    username = clean_code(username, "person")
+    statement = _load_for(session.get_bind().dialect.name)
+    row = session.execute(
+        statement, {"nomination_id": nomination_id, "username": username}
+    ).one_or_none()
+    principal = principal_of(row.principal) if row is not None else None
+    if row is None or principal is None:
+        principal = load_principal(session, username)
+        return (principal, *load_with_proposer(session, nomination_id))
+    nomination, proposer, has_councils, _ = row
+    if not has_councils:
+        note_no_councils(session, nomination.campaign_id)
+    return principal, nomination, proposer
 
 
 _TABLE: Table = Nomination.__table__  # type: ignore[assignment]

@@ -25,7 +25,7 @@ from workflow.errors import (
     InvalidTransition,
     Refused,
 )
-from workflow.nomination_store import load_with_proposer, save
+from workflow.nomination_store import load_for, load_with_proposer, save
 from workflow.round_tables import NominationTerms
 from workflow.tables import Campaign, Nomination
 from workflow.text import clean_text
@@ -35,6 +35,7 @@ __all__ = [
     "DECISION_NUMBER",
     "change",
     "load",
+    "load_for",
     "load_with_proposer",
     "officer_grant",
     "officer_step",

@@ -90,9 +90,9 @@ class Service:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self._reader = engine.execution_options(**READ_ONLY)
-        #: One-statement lookups (a bearer token on every API request): on PostgreSQL without
-        #: BEGIN and COMMIT around the statement, two round trips fewer; one statement reads a
-        #: consistent snapshot by itself.
+        #: One-statement lookups (a bearer token on every API request), on a plain connection:
+        #: on PostgreSQL without BEGIN and COMMIT around the statement, two round trips fewer;
+        #: one statement reads a consistent snapshot by itself.
         self._lookup = (
             engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
@@ -268,8 +268,7 @@ class Service:
     ) -> NominationView:
         number = _nomination_id(nomination_id)
         with self._write(trigger, actor=actor, nomination=number) as session:
-            principal = directory.load_principal(session, actor)
-            nomination, proposer = nominations.load_with_proposer(session, number)
+            principal, nomination, proposer = nominations.load_for(session, actor, number)
             nominations.officer_step(
                 principal, nomination, trigger, self.clock.now(), session, reason
             )
@@ -280,8 +279,7 @@ class Service:
     ) -> NominationView:
         number = _nomination_id(nomination_id)
         with self._write(trigger, actor=actor, nomination=number) as session:
-            principal = directory.load_principal(session, actor)
-            nomination, proposer = nominations.load_with_proposer(session, number)
+            principal, nomination, proposer = nominations.load_for(session, actor, number)
             nominations.review(principal, nomination, trigger, self.clock.now(), session, reason)
         return queries.nomination_view(nomination, proposer)
 
@@ -524,8 +522,7 @@ class Service:
         number = _nomination_id(nomination_id)
         text = clean_text(objection, "objection", "reason")
         with self._write("object", actor=actor, nomination=number) as session:
-            principal = directory.load_principal(session, actor)
-            nomination, proposer = nominations.load_with_proposer(session, number)
+            principal, nomination, proposer = nominations.load_for(session, actor, number)
             public_comment.object_to(
                 session, principal, nomination, self.clock.now(), objection=text
             )
@@ -560,8 +557,9 @@ class Service:
         ids = [_nomination_id(value) for value in nomination_ids]
         context = {"nomination": ids[0]} if len(ids) == 1 else {"nominations": ids}
         with self._write("award", actor=actor, **context) as session:
-            principal = directory.load_principal(session, actor)
-            batch = [nominations.load_with_proposer(session, value) for value in ids]
+            principal, nomination, proposer = nominations.load_for(session, actor, ids[0])
+            batch = [(nomination, proposer)]
+            batch += [nominations.load_with_proposer(session, value) for value in ids[1:]]
             decisions.decide(
                 session,
                 principal,
@@ -580,8 +578,9 @@ class Service:
         text = clean_text(reason, "reason", "reason")
         nomination_number = _nomination_id(nomination_id)
         with self._write("revoke", actor=actor, nomination=nomination_number) as session:
-            principal = directory.load_principal(session, actor)
-            nomination, proposer = nominations.load_with_proposer(session, nomination_number)
+            principal, nomination, proposer = nominations.load_for(
+                session, actor, nomination_number
+            )
             decisions.revoke(
                 session,
                 principal,
@@ -672,8 +671,7 @@ class Service:
         number = _nomination_id(nomination_id)
         text = optional_text(comment, "comment")
         with self._write("vote", actor=actor, nomination=number) as session:
-            principal = directory.load_principal(session, actor)
-            nomination, proposer = nominations.load_with_proposer(session, number)
+            principal, nomination, proposer = nominations.load_for(session, actor, number)
             votes.vote(
                 session,
                 principal,
@@ -979,8 +977,8 @@ class Service:
 
     def authenticate(self, token: str) -> str:
         """The username of a bearer token (Unauthenticated when unknown or revoked)."""
-        with Session(self._lookup) as session:
-            return access.authenticate_token(session, token)
+        with self._lookup.connect() as connection:
+            return access.authenticate_token(connection, token)
 
     def set_password(self, username: str, password: str) -> None:
         with self._write("set_password", person=username) as session:
