@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,18 @@ def _check_date(decided_on: date, now: datetime) -> None:
         raise InvalidInput(
             f"decision date {decided_on:%d/%m/%Y} is after today {local_date(now):%d/%m/%Y}"
         )
+
+
+#: Built once, so each decision reuses their compiled forms.
+_LOCK_CAMPAIGN = (
+    select(Campaign.id).where(Campaign.id == bindparam("campaign_id")).with_for_update()
+)
+_DECISION_BY_NUMBER = select(AwardDecision).where(
+    AwardDecision.issuing_unit_id == bindparam("unit_id"),
+    AwardDecision.number == bindparam("number"),
+)
+#: A decision's items are written at once, one INSERT each, not in a flush at commit.
+_INSERT_ITEM = insert(DecisionItem)
 
 
 def _add_decision(session: Session, decision: AwardDecision) -> None:
@@ -163,11 +175,9 @@ def decide(
     round_name = round_names.pop()
     # Serialise the decisions of one campaign (PostgreSQL; SQLite writers are serial already), so
     # two batches signed at once cannot both fit in what remains of the quota.
-    session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    session.execute(_LOCK_CAMPAIGN, {"campaign_id": campaign.id})
     decision = session.scalars(
-        select(AwardDecision).where(
-            AwardDecision.issuing_unit_id == grant.unit.id, AwardDecision.number == number
-        )
+        _DECISION_BY_NUMBER, {"unit_id": grant.unit.id, "number": number}
     ).one_or_none()
     if decision is not None and (
         decision.kind != "award"
@@ -198,12 +208,13 @@ def decide(
         _add_decision(session, decision)
     who = rounds.actor(principal, grant)
     for nomination in batch:
-        session.add(
-            DecisionItem(
-                decision_id=decision.id,
-                nomination_id=nomination.id,
-                nominee_kind=nomination.nominee_kind,
-            )
+        session.connection().execute(
+            _INSERT_ITEM,
+            {
+                "decision_id": decision.id,
+                "nomination_id": nomination.id,
+                "nominee_kind": nomination.nominee_kind,
+            },
         )
         nomination.award_number, nomination.award_date, nomination.award_form = (
             number,
