@@ -13,18 +13,18 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, inspect, select, update
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy import Select, Table, bindparam, exists, insert, inspect, select, update
+from sqlalchemy.orm import Session, aliased, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import get_history, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.councils import note_no_councils
 from workflow.directory import Principal, load_principal, principal_column, principal_of
 from workflow.errors import NotFound
-from workflow.tables import Council, Nomination, Person
+from workflow.tables import Campaign, Council, Nomination, Person, Unit
 from workflow.text import clean_code
 
-__all__ = ["load_for", "load_with_proposer", "save"]
+__all__ = ["add", "load_for", "load_with_proposer", "save"]
 
 _PROPOSER = aliased(Person, name="proposer")
 #: A nomination with its unit, its campaign, its proposer's username and whether its campaign has
@@ -90,6 +90,23 @@ _CHANGING_KEYS = frozenset(_CHANGING)
 _SAVE = update(_TABLE).where(
     _TABLE.c.id == bindparam("saved_id"), _TABLE.c.version == bindparam("loaded_version")
 )
+
+
+#: A new nomination's row, its id returned: built once.
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_COLUMNS = tuple(column.key for column in _TABLE.columns if column.key != "id")
+
+
+def add(session: Session, nomination: Nomination, unit: Unit, campaign: Campaign) -> None:
+    """Write a new nomination (every column but its id set) with one INSERT at once, and make it
+    the session's as if it had been read: no flush at commit, no second look at the row. Its
+    unit and campaign are set as loaded, not as changes."""
+    values = {key: getattr(nomination, key) for key in _COLUMNS}
+    nomination.id = session.connection().execute(_INSERT, values).scalar_one()
+    set_committed_value(nomination, "unit", unit)
+    set_committed_value(nomination, "campaign", campaign)
+    make_transient_to_detached(nomination)
+    session.add(nomination)
 
 
 def save(session: Session, nomination: Nomination) -> None:

@@ -25,7 +25,7 @@ from workflow.errors import (
     InvalidTransition,
     Refused,
 )
-from workflow.nomination_store import load_for, load_with_proposer, save
+from workflow.nomination_store import add, load_for, load_with_proposer, save
 from workflow.round_tables import NominationTerms
 from workflow.tables import Campaign, Nomination
 from workflow.text import clean_text
@@ -239,11 +239,11 @@ def register(
         updated_at=now,
         version=0,
         last_hash=audit.GENESIS,
+        award_number=None,
+        award_date=None,
+        award_form=None,
     )
-    nomination.unit = unit
-    nomination.campaign = campaign
-    session.add(nomination)
-    session.flush()
+    add(session, nomination, unit, campaign)
     round_name = str(local_date(now).year)
     session.connection().execute(
         _INSERT_TERMS, {"nomination_id": nomination.id, "round": round_name, "sought_form": form}
