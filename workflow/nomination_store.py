@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.councils import note_no_councils
 from workflow.directory import Principal, load_principal, principal_column, principal_of
 from workflow.errors import NotFound
+from workflow.notify import approvers_column, note_approvers
 from workflow.tables import Campaign, Council, Nomination, Person, Unit
 from workflow.text import clean_code
 
@@ -45,8 +46,9 @@ _LOAD = (
 
 @functools.cache
 def _load_for(dialect: str) -> Select[Any]:
-    """`_LOAD` with the acting person's principal beside it (`directory.principal_column`)."""
-    return _LOAD.add_columns(principal_column(dialect))
+    """`_LOAD` with the acting person's principal and the approvers over the nomination's unit
+    beside it (`directory.principal_column`, `notify.approvers_column`)."""
+    return _LOAD.add_columns(principal_column(dialect), approvers_column(dialect))
 
 
 def load_for(
@@ -65,9 +67,10 @@ def load_for(
     if row is None or principal is None:
         principal = load_principal(session, username)
         return (principal, *load_with_proposer(session, nomination_id))
-    nomination, proposer, has_councils, _ = row
+    nomination, proposer, has_councils, _, approvers = row
     if not has_councils:
         note_no_councils(session, nomination.campaign_id)
+    note_approvers(session, nomination.unit_id, approvers)
     return principal, nomination, proposer
 
 

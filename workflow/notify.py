@@ -19,16 +19,23 @@ recipient's channels by the dispatcher (see `workflow.outbox_store`).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Table, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, councils, outbox
 from workflow.tables import Campaign, Nomination, RoleGrant, Unit
 
-__all__ = ["approvers_at", "nomination_payload", "on_transition"]
+__all__ = [
+    "approvers_at",
+    "approvers_column",
+    "nomination_payload",
+    "note_approvers",
+    "on_transition",
+]
 
 #: State reached → event told to the proposer.
 _TO_PROPOSER = {
@@ -55,9 +62,47 @@ _APPROVERS_AT = (
 )
 
 
+_KNOWN = "thidua.approvers"
+
+
 def approvers_at(session: Session, unit: Unit, level: str) -> list[int]:
-    """The people holding the approver role over a unit at `level` that covers `unit`."""
+    """The people holding the approver role over a unit at `level` that covers `unit` (read
+    with the nomination when a command read it by `nomination_store.load_for`)."""
+    known: dict[str, list[int]] | None = session.info.get(_KNOWN, {}).get(unit.id)
+    if known is not None:
+        return known.get(level, [])
     return list(session.scalars(_APPROVERS_AT, {"level": level, "path": unit.path}))
+
+
+def approvers_column(dialect: str) -> ColumnElement[Any]:
+    """Every (level, person) of an approver over the unit of the statement's nomination (its
+    `units` row), as one JSON array: a column read with the nomination, for `note_approvers`."""
+    scope = aliased(Unit, name="approver_unit")
+    nominated: Table = Unit.__table__  # type: ignore[assignment]
+    pair = (scope.level, RoleGrant.person_id)
+    array = (
+        func.json_agg(func.json_build_array(*pair))
+        if dialect == "postgresql"
+        else func.json_group_array(func.json_array(*pair))
+    )
+    return (
+        select(array)
+        .select_from(RoleGrant)
+        .join(scope, RoleGrant.unit_id == scope.id)
+        .where(RoleGrant.role == "approver", nominated.c.path.startswith(scope.path))
+        .scalar_subquery()
+        .label("approvers")
+    )
+
+
+def note_approvers(session: Session, unit_id: int, value: Any) -> None:
+    """Keep an `approvers_column` value for `approvers_at` in this transaction."""
+    pairs = json.loads(value) if isinstance(value, str) else value or []
+    levels: dict[str, list[int]] = {}
+    for level, person_id in pairs:
+        levels.setdefault(level, []).append(person_id)
+    known = session.info.setdefault(_KNOWN, {})
+    known[unit_id] = {level: sorted(set(people)) for level, people in levels.items()}
 
 
 def nomination_payload(nomination: Nomination, campaign: Campaign, **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import snapshot
 from tests.integration.helpers import register_ward
-from workflow import audit, directory, nominations
+from workflow import audit, directory, nominations, notify
 from workflow.errors import Conflict, NotFound
 from workflow.service import Service
 from workflow.views import NominationView
@@ -133,6 +133,32 @@ def test_the_actor_read_with_the_nomination_is_the_actor_read_alone(
         roles = [g.role for g in directory.load_principal(session, "nhieu.vaitro").grants]
         assert roles == ["approver", "officer", "auditor"]
         session.rollback()
+
+
+def test_the_approvers_read_with_the_nomination_are_the_approvers_read_alone(
+    world: Service, engine: sa.Engine
+) -> None:
+    """The approvers over the nomination's unit at each level, read beside the nomination, are
+    those a query of their own finds (a second approver at a level, one granted at two levels,
+    and a level with none)."""
+    view = register_ward(world)
+    world.add_person("pho.chutich", "Trần Thị Phó Chủ Tịch")
+    for unit in ("26734", "761"):
+        world.grant_role("pho.chutich", "approver", unit)
+    with Session(engine) as session:
+        _, nomination, _ = nominations.load_for(session, "hung.thanhxuan", view.id)
+        read_with = {
+            level: notify.approvers_at(session, nomination.unit, level)
+            for level in ("commune", "district", "province", "none")
+        }
+        session.rollback()
+    with Session(engine) as session:
+        unit = directory.unit_by_code(session, "26734")
+        alone = {level: notify.approvers_at(session, unit, level) for level in read_with}
+        deputy = directory.load_principal(session, "pho.chutich").id
+    assert read_with == alone
+    assert deputy in alone["commune"] and deputy in alone["district"]
+    assert len(alone["commune"]) >= 2 and alone["none"] == []
 
 
 def test_an_unknown_person_is_named_before_an_unknown_nomination(world: Service) -> None:
