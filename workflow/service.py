@@ -326,9 +326,7 @@ class Service:
     ) -> NominationView:
         """A decision of one: see `decide` for a batch."""
         number_id = _nomination_id(nomination_id)
-        ((nomination, proposer),) = self._decide(
-            actor, [number_id], number=number, date=date, form=form
-        )
+        ((nomination, proposer),) = self._decide(actor, [number_id], number, date, form)
         return queries.nomination_view(nomination, proposer)
 
     # -- queries -------------------------------------------------------------------------------
@@ -538,18 +536,12 @@ class Service:
         form: str,
     ) -> dict[str, Any]:
         """One award decision over a batch of nominations that passed their last level."""
-        awarded = self._decide(actor, nomination_ids, number=number, date=date, form=form)
+        awarded = self._decide(actor, nomination_ids, number, date, form)
         ids = [nomination.id for nomination, _ in awarded]
         return {"decision": number, "date": date, "form": form, "nominations": ids}
 
     def _decide(
-        self,
-        actor: str,
-        nomination_ids: Sequence[object],
-        *,
-        number: str,
-        date: str,
-        form: str,
+        self, actor: str, nomination_ids: Sequence[object], number: str, date: str, form: str
     ) -> list[tuple[Nomination, str]]:
         """`decide`'s transaction; the awarded nominations with their proposers' usernames, as
         the decision left them (so a view of them needs no second read)."""

@@ -4,6 +4,8 @@ replaced without the command noticing; one just given back is used without a pin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,29 +33,31 @@ def _drop(pid: int) -> None:
         admin.dispose()
 
 
-def test_a_pooled_connection_dropped_while_idle_is_replaced_unnoticed(tmp_path: Path) -> None:
+@contextmanager
+def _pool(tmp_path: Path, ping_after: float) -> Iterator[sa.Engine]:
     with new_database("postgresql", tmp_path) as url:
-        engine = make_engine(url, ping_after=0.0)
+        engine = make_engine(url, ping_after=ping_after)
         try:
-            first = _backend(engine)
-            _drop(first)
-            second = _backend(engine)  # no error: the ping found it gone, the pool reconnected
-            assert second != first
-            assert _backend(engine) == second  # and the new one is kept in the pool
+            yield engine
         finally:
             engine.dispose()
+
+
+def test_a_pooled_connection_dropped_while_idle_is_replaced_unnoticed(tmp_path: Path) -> None:
+    with _pool(tmp_path, ping_after=0.0) as engine:
+        first = _backend(engine)
+        _drop(first)
+        second = _backend(engine)  # no error: the ping found it gone, the pool reconnected
+        assert second != first
+        assert _backend(engine) == second  # and the new one is kept in the pool
 
 
 def test_a_connection_just_given_back_is_used_without_a_ping(tmp_path: Path) -> None:
-    with new_database("postgresql", tmp_path) as url:
-        engine = make_engine(url, ping_after=3600.0)
-        try:
-            first = _backend(engine)
-            _drop(first)
-            # Not pinged: the statement under way meets the dropped connection and fails ...
-            with pytest.raises(sa.exc.OperationalError):
-                _backend(engine)
-            # ... and SQLAlchemy drops the pool, so the next command reconnects.
-            assert _backend(engine) != first
-        finally:
-            engine.dispose()
+    with _pool(tmp_path, ping_after=3600.0) as engine:
+        first = _backend(engine)
+        _drop(first)
+        # Not pinged: the statement under way meets the dropped connection and fails ...
+        with pytest.raises(sa.exc.OperationalError):
+            _backend(engine)
+        # ... and SQLAlchemy drops the pool, so the next command reconnects.
+        assert _backend(engine) != first
