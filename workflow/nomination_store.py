@@ -1,11 +1,14 @@
 """A nomination's row as a command reads and writes it, with statements built once.
 
-`load_with_proposer` reads the nomination with its unit, campaign and proposer's username (and
-whether its campaign has a council, which spares the council lookups of most commands) in one
-statement; `save` writes what a command changed in one UPDATE guarded by the version the row was
-read with, so a row another command changed meanwhile is a conflict, never overwritten. Both
-reuse their compiled form on every command, where building and compiling them anew (and letting
-the session's unit of work find and write the changes) cost most of a command's time.
+`load_for` reads, in one statement, what a nomination command needs before its rules run: the
+nomination with its unit, campaign and proposer's username, the acting person's roles, whether
+the campaign has a council (which spares most commands their council lookups) and the approvers
+over the nomination's unit (whom a transition may tell); `load_with_proposer` reads the
+nomination alone. `save` writes what a command changed in one UPDATE guarded by the version the
+row was read with, so a row another command changed meanwhile is a conflict, never overwritten;
+`add` writes a new one with one INSERT. All reuse their compiled form on every command, where
+building and compiling them anew (and letting the session's unit of work find and write the
+changes) cost most of a command's time.
 """
 
 from __future__ import annotations
