@@ -7,6 +7,7 @@ The schema is created and upgraded by the Alembic migrations beside this module.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import QueryableAttribute
 
 __all__ = [
     "DEFAULT_URL",
     "PING_AFTER_IDLE",
     "READ_ONLY",
     "ensure_schema",
+    "json_rows",
+    "json_value",
     "make_engine",
     "migrate",
     "normalise_url",
@@ -103,6 +107,21 @@ def _ping_when_idle(engine: Engine, seconds: float) -> None:
         except engine.dialect.loaded_dbapi.Error as exc:
             # The pool discards this connection and takes (or opens) another one.
             raise DisconnectionError(f"a pooled connection was dropped: {exc}") from exc
+
+
+def json_rows(
+    dialect: str, *columns: ColumnElement[Any] | QueryableAttribute[Any]
+) -> ColumnElement[Any]:
+    """The rows of `columns` as one JSON array of arrays, an aggregate for a scalar subquery
+    (json_agg on PostgreSQL, json_group_array on SQLite; NULL or [] for no rows)."""
+    if dialect == "postgresql":
+        return func.json_agg(func.json_build_array(*columns))
+    return func.json_group_array(func.json_array(*columns))
+
+
+def json_value(value: Any) -> Any:
+    """A `json_rows` value as Python: SQLite hands over its text, psycopg the parsed value."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -7,15 +7,15 @@ over administrative units (UBND); an agency's nominations are signed by the unit
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from states import LEVELS, Level
+from workflow.db import json_rows, json_value
 from workflow.errors import InvalidInput, NotFound
 from workflow.tables import Person, RoleGrant, Unit
 from workflow.text import clean_code, clean_text, optional_text
@@ -164,16 +164,12 @@ def principal_column(dialect: str) -> ColumnElement[Any]:
     (a command's nomination): one round trip instead of two. Each row leads with its grant's id,
     by which `principal_of` puts them in order. An unknown username gives NULL or []."""
     rows = _PRINCIPAL.with_only_columns(_GRANTS.c.id, *_PRINCIPAL.selected_columns).subquery()
-    if dialect == "postgresql":
-        array = func.json_agg(func.json_build_array(*rows.c))
-    else:
-        array = func.json_group_array(func.json_array(*rows.c))
-    return select(array).scalar_subquery().label("principal")
+    return select(json_rows(dialect, *rows.c)).scalar_subquery().label("principal")
 
 
 def principal_of(value: Any) -> Principal | None:
     """The Principal in a `principal_column` value, or None for an unknown username."""
-    rows = json.loads(value) if isinstance(value, str) else value
+    rows = json_value(value)
     if not rows:
         return None
     return _principal([row[1:] for row in sorted(rows, key=_grant_order)])

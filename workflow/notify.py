@@ -19,14 +19,14 @@ recipient's channels by the dispatcher (see `workflow.outbox_store`).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow import audit, councils, outbox
+from workflow.db import json_rows, json_value
 from workflow.tables import Campaign, Nomination, RoleGrant, Unit
 
 __all__ = [
@@ -79,14 +79,8 @@ def approvers_column(dialect: str) -> ColumnElement[Any]:
     `units` row), as one JSON array: a column read with the nomination, for `note_approvers`."""
     scope = aliased(Unit, name="approver_unit")
     nominated: Table = Unit.__table__  # type: ignore[assignment]
-    pair = (scope.level, RoleGrant.person_id)
-    array = (
-        func.json_agg(func.json_build_array(*pair))
-        if dialect == "postgresql"
-        else func.json_group_array(func.json_array(*pair))
-    )
     return (
-        select(array)
+        select(json_rows(dialect, scope.level, RoleGrant.person_id))
         .select_from(RoleGrant)
         .join(scope, RoleGrant.unit_id == scope.id)
         .where(RoleGrant.role == "approver", nominated.c.path.startswith(scope.path))
@@ -97,7 +91,7 @@ def approvers_column(dialect: str) -> ColumnElement[Any]:
 
 def note_approvers(session: Session, unit_id: int, value: Any) -> None:
     """Keep an `approvers_column` value for `approvers_at` in this transaction."""
-    pairs = json.loads(value) if isinstance(value, str) else value or []
+    pairs = json_value(value) or []
     levels: dict[str, list[int]] = {}
     for level, person_id in pairs:
         levels.setdefault(level, []).append(person_id)
