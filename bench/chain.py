@@ -9,6 +9,13 @@ against the target (0.6 of the bare floor on SQLite, 0.8 on PostgreSQL) and how 
 Python heap grows with N (tracemalloc, in a separate untimed pass). Its last line on stdout is one
 JSON object of the figures.
 
+It also captures every statement the service sends to the driver for the same workload (an
+untimed pass) and replays them, transaction by transaction, through the bare driver on a second
+database set up the same way (the two audit logs must come out identical): the floor of any code
+that writes exactly what the service writes. It prints that rate, its ratio to the bare loop,
+and per transition the time the service spends beyond its statements against the time the
+target leaves for it (`--no-replay` skips this).
+
     .venv/bin/python bench/chain.py --n 300
     .venv/bin/python bench/chain.py --n 1000 --backends sqlite --profile
 
@@ -51,6 +58,7 @@ from workflow.clock import FixedClock
 from workflow.db import make_engine, migrate
 from workflow.logs import configure_logging
 from workflow.service import Service
+from workflow.tables import AuditEntry
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGETS = {"sqlite": 0.6, "postgresql": 0.8}
@@ -290,13 +298,25 @@ class BareDriver:
     def begin(self) -> None:
         raise NotImplementedError
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def execute(self, sql: str, params: Any = ()) -> Any:
         raise NotImplementedError
 
     def commit(self) -> None:
         raise NotImplementedError
 
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, params: Any) -> None:
+        raise NotImplementedError
+
+    def fetch_all(self) -> list[Any]:
+        raise NotImplementedError
+
     def close(self) -> None:
+        raise NotImplementedError
+
+    def create_tables(self) -> None:
         raise NotImplementedError
 
     def sql(self, text: str) -> str:
@@ -308,18 +328,31 @@ class BareSqlite(BareDriver):
         self.connection = sqlite3.connect(path, timeout=30, isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
             self.connection.execute(f"PRAGMA {pragma}")
+        self.cursor = self.connection.cursor()
+
+    def create_tables(self) -> None:
         self.connection.executescript(SQLITE_SCHEMA)
 
     def begin(self) -> None:
-        self.connection.execute("BEGIN IMMEDIATE")
+        self.cursor.execute("BEGIN IMMEDIATE")
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        return self.connection.execute(sql, params)
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.cursor.execute(sql, params)
+
+    def executemany(self, sql: str, params: Any) -> None:
+        self.cursor.executemany(sql, params)
+
+    def fetch_all(self) -> list[Any]:
+        return self.cursor.fetchall()
 
     def commit(self) -> None:
-        self.connection.execute("COMMIT")
+        self.cursor.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.cursor.execute("ROLLBACK")
 
     def close(self) -> None:
+        self.cursor.close()
         self.connection.close()
 
 
@@ -330,21 +363,31 @@ class BarePostgres(BareDriver):
         self.connection = psycopg.connect(
             conninfo, options=f"-c search_path={schema}", autocommit=False
         )
-        with self.connection.cursor() as cursor:
-            for statement in PG_SCHEMA.split(";"):
-                if statement.strip():
-                    cursor.execute(statement)
-        self.connection.commit()
         self.cursor = self.connection.cursor()
+
+    def create_tables(self) -> None:
+        for statement in PG_SCHEMA.split(";"):
+            if statement.strip():
+                self.cursor.execute(statement)
+        self.connection.commit()
 
     def begin(self) -> None:
         pass  # psycopg opens the transaction at the first statement
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def execute(self, sql: str, params: Any = ()) -> Any:
         return self.cursor.execute(sql, params)
 
     def commit(self) -> None:
         self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+    def executemany(self, sql: str, params: Any) -> None:
+        self.cursor.executemany(sql, params)
+
+    def fetch_all(self) -> list[Any]:
+        return self.cursor.fetchall()
 
     def close(self) -> None:
         self.cursor.close()
@@ -373,12 +416,15 @@ def bare_chain(db: BareDriver, sql: dict[str, str]) -> None:
         db.commit()
 
 
+def bare_driver(place: Place, conninfo: str) -> BareDriver:
+    if place.backend == "sqlite":
+        return BareSqlite(place.path or "")
+    return BarePostgres(conninfo, place.schema or "public")
+
+
 def run_bare(place: Place, n: int, conninfo: str) -> float:
-    db: BareDriver = (
-        BareSqlite(place.path or "")
-        if place.backend == "sqlite"
-        else BarePostgres(conninfo, place.schema or "public")
-    )
+    db = bare_driver(place, conninfo)
+    db.create_tables()
     sql = {
         key: db.sql(text)
         for key, text in {
@@ -402,6 +448,90 @@ def run_bare(place: Place, n: int, conninfo: str) -> float:
         return time.perf_counter() - started
     finally:
         db.close()
+
+
+# -- the service's own statements through the bare driver ------------------------------------
+
+#: One transaction as the driver received it: (statement, parameters, executemany) in order,
+#: and whether it ended in a commit.
+Transaction = tuple[list[tuple[str, Any, bool]], bool]
+
+
+def capture_service(place: Place, n: int) -> list[Transaction]:
+    """Every statement the service sends to the driver for n nominations, per transaction,
+    with its parameters as the driver got them (an untimed pass)."""
+    engine, service = service_world(place.url)
+    transactions: list[Transaction] = []
+    current: list[tuple[str, Any, bool]] = []
+
+    def statement(
+        _conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, many: bool
+    ) -> None:
+        current.append((sql, parameters, many))
+
+    def end(committed: bool) -> Callable[[Any], None]:
+        def ended(_conn: Any) -> None:
+            transactions.append((current.copy(), committed))
+            current.clear()
+
+        return ended
+
+    try:
+        service_chain(service, -1)
+        sa.event.listen(engine, "before_cursor_execute", statement)
+        sa.event.listen(engine, "commit", end(True))
+        sa.event.listen(engine, "rollback", end(False))
+        tick = progress(f"{place.backend} capture", n)
+        for i in range(n):
+            service_chain(service, i)
+            tick(i + 1)
+    finally:
+        engine.dispose()
+    return transactions
+
+
+def run_replay(source: Place, target: Place, n: int, conninfo: str) -> float:
+    """Seconds for the bare driver to send the service's own statements for n nominations
+    (captured on `source`), in the same transactions, to `target` set up as `source` was: the
+    floor of any code that writes what the service writes. What the service takes beyond it
+    is its Python."""
+    transactions = capture_service(source, n)
+    engine, service = service_world(target.url)
+    try:
+        service_chain(service, -1)  # the same rows, under the same ids, as before the capture
+    finally:
+        engine.dispose()
+    db = bare_driver(target, conninfo)
+    try:
+        started = time.perf_counter()
+        for statements, committed in transactions:
+            if not statements:
+                continue
+            for sql, parameters, many in statements:
+                if many:
+                    db.executemany(sql, parameters)
+                elif db.execute(sql, parameters).description is not None:
+                    db.fetch_all()
+            if committed:
+                db.commit()
+            else:
+                db.rollback()
+        elapsed = time.perf_counter() - started
+    finally:
+        db.close()
+    if audit_hashes(source) != audit_hashes(target):
+        raise RuntimeError("the replay did not write the audit log the service wrote")
+    return elapsed
+
+
+def audit_hashes(place: Place) -> list[str]:
+    """Every audit entry's hash in order: the same list on two databases means the same writes."""
+    engine = make_engine(place.url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.scalars(sa.select(AuditEntry.hash).order_by(AuditEntry.id)))
+    finally:
+        engine.dispose()
 
 
 # -- memory and profile ------------------------------------------------------------------------
@@ -518,6 +648,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory pass")
     parser.add_argument(
+        "--no-replay",
+        action="store_true",
+        help="skip replaying the service's own statements through the bare driver",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also cProfile the service and count its SQL statements (to stderr)",
@@ -562,6 +697,14 @@ def main(argv: list[str] | None = None) -> int:
                 "target": TARGETS[backend],
                 "pass": ratio >= TARGETS[backend],
             }
+            if not args.no_replay:
+                replay = run_replay(
+                    databases.fresh(backend, "capture"),
+                    databases.fresh(backend, "replay"),
+                    n,
+                    databases.psycopg_conninfo(),
+                )
+                results[backend].update(replay_figures(results[backend], transitions / replay))
         if not args.no_memory:
             memory: dict[str, Any] = {}
             for backend in args.backends:
@@ -580,6 +723,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def replay_figures(figures: dict[str, Any], replay_tps: float) -> dict[str, Any]:
+    """The replay's rate, its ratio to the bare loop, and per transition: the service's time
+    beyond its own statements now, and what the target leaves for it (negative: the target is
+    below what the statements alone take)."""
+    statements_us = 1e6 / replay_tps
+    return {
+        "replay_tps": round(replay_tps, 1),
+        "replay_ratio": round(replay_tps / figures["bare_tps"], 3),
+        "beyond_statements_us": round(1e6 / figures["service_tps"] - statements_us, 1),
+        "allowed_beyond_statements_us": round(
+            1e6 / (figures["target"] * figures["bare_tps"]) - statements_us, 1
+        ),
+    }
+
+
 def print_table(results: dict[str, Any], backends: list[str]) -> None:
     n = results["n"]
     print(
@@ -594,6 +752,22 @@ def print_table(results: dict[str, Any], backends: list[str]) -> None:
             f"{backend:<11} {r['service_tps']:>12,.1f} {r['bare_tps']:>10,.1f} "
             f"{r['ratio']:>7.3f} {r['target']:>7.2f}  {'pass' if r['pass'] else 'FAIL'}"
         )
+    replayed = [backend for backend in backends if "replay_tps" in results[backend]]
+    if replayed:
+        print(
+            "\nthe service's own statements, captured and replayed through the bare driver "
+            "(what the service takes beyond them is its Python):"
+        )
+        print(
+            f"{'backend':<11} {'replay t/s':>11} {'of bare':>8} "
+            f"{'beyond, µs/transition':>22} {'allowed by the target':>22}"
+        )
+        for backend in replayed:
+            r = results[backend]
+            print(
+                f"{backend:<11} {r['replay_tps']:>11,.1f} {r['replay_ratio']:>8.3f} "
+                f"{r['beyond_statements_us']:>22,.1f} {r['allowed_beyond_statements_us']:>22,.1f}"
+            )
     memory = results.get("memory")
     if memory:
         print("\nservice heap (tracemalloc, after gc, untimed pass):")
