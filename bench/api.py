@@ -11,6 +11,13 @@ lost-update check: the audit log's 'approve' entries (read from the database aft
 equal the 2xx answers, and every nomination must end 'province_reviewed'. Target: p99 under
 50 ms on PostgreSQL. The last line on stdout is one JSON object of the figures.
 
+Beside latency it prints the CPU time each request costs the server, PostgreSQL (its processes
+read from /proc) and the clients, and what the machine's CPUs allow at that cost: at most
+cpus / CPU-per-request requests per second, and so, with the clients always waiting, a mean
+latency of at least clients / that rate. Then the same clients send the same requests to
+`floor_app` — the approval's route on FastAPI and uvicorn doing nothing (`--no-floor` skips it):
+the framework's own rate and latency on this machine.
+
     PYTHONPATH=. .venv/bin/python bench/api.py --n 1000
     PYTHONPATH=. .venv/bin/python bench/api.py --n 300 --backends sqlite,postgresql
 
@@ -35,16 +42,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from chain import DEFAULT_PG_URL, Databases
+from fastapi import FastAPI, Header
+from pydantic import BaseModel
 from worlds import APPROVERS, world
 
 from workflow.db import make_engine, migrate
 from workflow.logs import configure_logging
+from workflow.server import serving_collector
 from workflow.service import Service
 from workflow.timeutil import format_date
 
@@ -101,10 +113,43 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Server:
-    """`thidua serve` in its own process, on a free port, its log in a file."""
+def cpu_seconds(pids: list[str]) -> float:
+    """User and system CPU these processes have used so far (Linux /proc); a process that has
+    just ended counts nothing."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, url: str, log_path: Path) -> None:
+
+def database_cpu_seconds() -> float | None:
+    """CPU used so far by this machine's PostgreSQL processes (the postmaster, its background
+    workers and every backend), or None where /proc does not show them: the database's share
+    of each request, for the machine's CPU budget below. A backend that ends during the run
+    takes its CPU with it, so this is a lower bound."""
+    try:
+        entries = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return None
+    pids = []
+    for entry in entries:
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                pids.append(entry.name)
+        except OSError:
+            continue
+    return cpu_seconds(pids) if pids else None
+
+
+class Server:
+    """`thidua serve` in its own process, on a free port, its log in a file; with `floor`,
+    the framework's floor instead (`floor_app` on uvicorn, as `thidua serve` runs it)."""
+
+    def __init__(self, url: str, log_path: Path, floor: bool = False) -> None:
         self.port = free_port()
         self.log_path = log_path
         self.log = log_path.open("wb")
@@ -113,11 +158,15 @@ class Server:
             "THIDUA_DATABASE_URL": url,
             "THIDUA_LOG_LEVEL": "warning",
             "PYTHONPATH": os.pathsep.join(
-                p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+                p for p in (str(ROOT), str(ROOT / "bench"), os.environ.get("PYTHONPATH")) if p
             ),
         }
+        command = ["workflow.cli", "serve", "--port", str(self.port)]
+        if floor:
+            command = ["uvicorn", "--factory", "api:floor_app", "--port", str(self.port)]
+            command += ["--no-access-log", "--no-proxy-headers", "--log-level", "warning"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "workflow.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", *command],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -150,14 +199,7 @@ class Server:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
             return None
-        total = 0
-        for each in [str(pid), *children]:
-            try:
-                fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
-            except OSError:  # a worker that has just ended
-                continue
-            total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds([str(pid), *children])
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -269,6 +311,82 @@ def check(url: str, ids: list[int]) -> dict[str, Any]:
         engine.dispose()
 
 
+def difference(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
+def per_request(seconds: float | None, requests: int) -> float | None:
+    return None if seconds is None or not requests else round(seconds * 1000 / requests, 2)
+
+
+def cpu_budget(seconds: list[float | None], requests: int, clients: int) -> dict[str, float | None]:
+    """What the machine's CPUs allow at the measured CPU per request (server, database and
+    clients all share them): at most cpus / cpu-per-request requests per second, and with
+    `clients` requests always waiting a mean latency of at least clients / that rate
+    (Little's law) — a floor under p50 and p99 that no tuning of latency alone goes below."""
+    if any(part is None for part in seconds) or not requests:
+        return {"cpu_bound_requests_per_s": None, "latency_floor_ms": None}
+    per_request = sum(part or 0.0 for part in seconds) / requests
+    bound = (os.cpu_count() or 1) / per_request
+    return {
+        "cpu_bound_requests_per_s": round(bound, 1),
+        "latency_floor_ms": round(clients / bound * 1000, 1),
+    }
+
+
+class Signed(BaseModel):
+    """The floor's answer: the shape of a nomination's summary, small."""
+
+    id: int
+    state: str
+    version: int
+
+
+def floor_app() -> FastAPI:
+    """The floor under the server: the approval's route, its bearer header and its answer's
+    shape on FastAPI and uvicorn, doing nothing else (no token lookup, no command, no database,
+    no dispatcher), the garbage collector set as `thidua serve` sets it. What `thidua serve`
+    takes beyond it is thidua's own work."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        with serving_collector():  # the collector as `thidua serve` sets it
+            yield
+
+    app = FastAPI(openapi_url="/api/v1/openapi.json", lifespan=lifespan)
+
+    @app.post("/api/v1/nominations/{nomination_id}/approve")
+    def approve(nomination_id: int, authorization: Annotated[str, Header()]) -> Signed:
+        return Signed(id=nomination_id, state="commune_reviewed", version=len(authorization))
+
+    return app
+
+
+def run_floor(n: int, clients: int, folder: Path) -> dict[str, Any]:
+    """The same clients, requests and CPU accounting against `floor_app`."""
+    print(f"== floor: {3 * n} requests to a route that does nothing", file=sys.stderr, flush=True)
+    server = Server("", folder / "serve-floor.log", floor=True)
+    try:
+        server.wait_ready()
+        load = Clients(server.port, dict.fromkeys(CHAIN, "0" * 43), list(range(n)))
+        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+        elapsed = load.run(clients)
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = difference(server.cpu_seconds(), server_cpu)
+    finally:
+        server.stop()
+    ordered = sorted(load.latencies)
+    return {
+        "requests": len(ordered),
+        "errors": len(ordered) - load.statuses.get(200, 0),
+        "requests_per_s": round(len(ordered) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": percentile(ordered, 0.50),
+        "p99_ms": percentile(ordered, 0.99),
+        "server_cpu_ms_per_request": per_request(server_cpu, len(ordered)),
+        "client_cpu_ms_per_request": per_request(client_cpu, len(ordered)),
+    }
+
+
 def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str, Any]:
     print(f"== {backend}: {n} nominations, {3 * n} approvals", file=sys.stderr, flush=True)
     ids, tokens = prepare(url, n)
@@ -288,13 +406,13 @@ def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str,
         warm.close()
         load = Clients(server.port, tokens, ids)
         print(f"  {clients} clients approving", file=sys.stderr, flush=True)
+        database = backend == "postgresql"
         server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+        database_cpu = database_cpu_seconds() if database else None
         elapsed = load.run(clients)
         client_cpu = time.process_time() - client_cpu
-        server_after = server.cpu_seconds()
-        server_cpu = (
-            None if server_cpu is None or server_after is None else server_after - server_cpu
-        )
+        server_cpu = difference(server.cpu_seconds(), server_cpu)
+        database_cpu = difference(database_cpu_seconds() if database else None, database_cpu)
     finally:
         exit_code = server.stop()
     ordered = sorted(load.latencies)
@@ -321,10 +439,10 @@ def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str,
         "outbox": found["outbox"],
         "server_exit": exit_code,
         # CPU per request, which the machine's other load does not change as much as latency.
-        "server_cpu_ms_per_request": None
-        if server_cpu is None or not ordered
-        else round(server_cpu * 1000 / len(ordered), 2),
-        "client_cpu_ms_per_request": round(client_cpu * 1000 / len(ordered), 2) if ordered else 0,
+        "server_cpu_ms_per_request": per_request(server_cpu, len(ordered)),
+        "database_cpu_ms_per_request": per_request(database_cpu, len(ordered)),
+        "client_cpu_ms_per_request": per_request(client_cpu, len(ordered)),
+        **cpu_budget([server_cpu, database_cpu, client_cpu], len(ordered), clients),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "target_p99_ms": TARGET_P99_MS,
         "pass": p99 < TARGET_P99_MS,
@@ -340,6 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--pg-url", default=os.environ.get("THIDUA_BENCH_POSTGRES_URL", DEFAULT_PG_URL)
+    )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the route that does nothing (floor_app)"
     )
     args = parser.parse_args(argv)
     if args.n < 1 or args.clients < 1:
@@ -360,12 +481,14 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             place = databases.fresh(backend, "api")
             results[backend] = run(place.url, backend, args.n, args.clients, Path(databases.tmp))
+        if not args.no_floor:
+            results["floor"] = run_floor(args.n, args.clients, Path(databases.tmp))
     finally:
         databases.close()
     print(f"\nAPI workload: {args.n} nominations x 3 approvals, {args.clients} clients")
     print(
         f"{'backend':<11} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'errors':>7} {'audit=ok':>9} {'cpu ms':>7}  p99 < {TARGET_P99_MS:.0f} ms"
+        f"{'errors':>7} {'audit=ok':>9} {'cpu ms':>7} {'db ms':>6}  p99 < {TARGET_P99_MS:.0f} ms"
     )
     for backend in backends:
         r = results[backend]
@@ -373,9 +496,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{backend:<11} {r['requests_per_s']:>8,.1f} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} "
             f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors']:>7} "
             f"{'yes' if r['no_lost_update'] else 'NO':>9} "
-            f"{r['server_cpu_ms_per_request'] or 0:>7.2f}  {'pass' if r['pass'] else 'FAIL'}"
+            f"{r['server_cpu_ms_per_request'] or 0:>7.2f} "
+            f"{r['database_cpu_ms_per_request'] or 0:>6.2f}  {'pass' if r['pass'] else 'FAIL'}"
         )
-    print("(cpu ms: the server's CPU time per request; the load average is in the JSON)")
+    print(
+        "(cpu ms: the server's CPU time per request; db ms: PostgreSQL's; the load average is in "
+        "the JSON)"
+    )
+    floor = results.get("floor")
+    if floor:
+        print(
+            f"floor (the same route on FastAPI and uvicorn, doing nothing): "
+            f"{floor['requests_per_s']:,.1f} req/s, p50 {floor['p50_ms']:.2f} ms, "
+            f"p99 {floor['p99_ms']:.2f} ms, {floor['server_cpu_ms_per_request'] or 0:.2f} ms of "
+            f"server CPU per request, {floor['errors']} errors"
+        )
+    for backend in backends:
+        r = results[backend]
+        if r["cpu_bound_requests_per_s"] is not None:
+            print(
+                f"{backend}: server, database and clients use {os.cpu_count()} CPUs at most "
+                f"{r['cpu_bound_requests_per_s']:,.1f} requests/s; {args.clients} clients always "
+                f"waiting then wait {r['latency_floor_ms']:,.1f} ms on average at the least"
+            )
     print(json.dumps(results, ensure_ascii=False))
     return 0
 

@@ -46,6 +46,34 @@ def test_a_benchmark_runs_on_a_tiny_workload_and_ends_with_its_json_figures(
     assert keys <= set(figures), figures
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_the_chain_benchmark_replays_the_services_own_statements(
+    backend: str, tmp_path: Path
+) -> None:
+    """The replay sends what the service sent, through the bare driver, to a second database
+    (the script stops with an error when the two audit logs differ) and prints its figures."""
+    if backend == "postgresql":
+        require_postgres()
+    options = ["--n", "3", "--no-memory", "--backends", backend, "--pg-url", POSTGRES_URL]
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "chain.py"), *options],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])[backend]
+    assert figures["replay_tps"] > 0
+    assert figures["replay_ratio"] == round(figures["replay_tps"] / figures["bare_tps"], 3)
+    spent = 1e6 / figures["service_tps"] - 1e6 / figures["replay_tps"]
+    assert figures["beyond_statements_us"] == pytest.approx(spent, abs=0.1)
+    assert "replayed through the bare driver" in done.stdout
+
+
 @pytest.mark.postgres
 def test_the_api_benchmark_on_postgresql_loses_no_update(tmp_path: Path) -> None:
     """The issue's own workload, tiny: `thidua serve` on PostgreSQL, every approval answered
@@ -61,8 +89,15 @@ def test_the_api_benchmark_on_postgresql_loses_no_update(tmp_path: Path) -> None
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    figures = json.loads(done.stdout.strip().splitlines()[-1])["postgresql"]
+    everything = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = everything["postgresql"]
     assert (figures["requests"], figures["ok"], figures["errors"]) == (18, 18, 0)
+    # The floor: the same 18 requests to the same route on FastAPI doing nothing, all 200.
+    assert (everything["floor"]["requests"], everything["floor"]["errors"]) == (18, 0)
     assert figures["audit_approve_entries"] == 18
     assert figures["no_lost_update"] is True
     assert figures["server_exit"] == 0
+    # The machine's CPU budget: server, PostgreSQL (read from /proc) and the clients together.
+    assert figures["database_cpu_ms_per_request"] is not None
+    bound = figures["cpu_bound_requests_per_s"]
+    assert figures["latency_floor_ms"] == pytest.approx(4 / bound * 1000, rel=0.01)
