@@ -54,8 +54,8 @@ PING_AFTER_IDLE = 5.0
 def make_engine(
     url: str, pool_size: int | None = None, ping_after: float = PING_AFTER_IDLE, **kwargs: Any
 ) -> Engine:
-    """An engine for `url`; `pool_size` connections kept open to PostgreSQL (as many again on
-    demand), SQLAlchemy's default when None. SQLite keeps its default pool.
+    """An engine for `url`; `pool_size` connections kept open (as many again on demand),
+    SQLAlchemy's default when None. An in-memory SQLite database keeps its own pool.
 
     A PostgreSQL connection that sat in the pool for more than `ping_after` seconds is pinged
     when it is taken out (one round trip); if the server dropped it (a restart, an idle timeout
@@ -64,9 +64,11 @@ def make_engine(
     while connections are busy fails the commands under way (as it would anyway); SQLAlchemy
     then drops the whole pool, so the next ones reconnect."""
     url = normalise_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
-        if pool_size is not None:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if pool_size is not None and not (sqlite and parsed.database in (None, "", ":memory:")):
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    if not sqlite:
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine, ping_after)
         return engine

@@ -9,9 +9,13 @@ from notifications import ConfigError, NotificationSettings
 from workflow.db import DEFAULT_URL
 from workflow.errors import InvalidInput
 
-__all__ = ["Settings"]
+__all__ = ["DEFAULT_DB_POOL_SIZE", "Settings"]
 
 _LEVELS = ("debug", "info", "warning", "error")
+
+
+#: Connections kept open per process, and requests `thidua serve` runs at once.
+DEFAULT_DB_POOL_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,10 @@ class Settings:
     port: int = 8000
     run_scheduler: bool = True
     run_dispatcher: bool = True
-    #: Connections kept open to PostgreSQL (THIDUA_DB_POOL_SIZE); None: SQLAlchemy's 5, plus
-    #: as many again on demand. `thidua serve` answers up to 40 requests at once (its threads).
-    db_pool_size: int | None = None
+    #: Connections kept open to the database per process (THIDUA_DB_POOL_SIZE), as many again
+    #: on demand. `thidua serve` runs as many requests at once, each on a connection of its own;
+    #: the next ones wait their turn instead of opening and closing connections.
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
     #: Mark the session cookie Secure (behind HTTPS); off for http://127.0.0.1.
     secure_cookies: bool = False
     #: Server processes answering on one port (THIDUA_WORKERS); each also runs its share of the
@@ -59,7 +64,7 @@ class Settings:
         return cls(
             database_url=url,
             workers=int(workers),
-            db_pool_size=int(pool) if pool else None,
+            db_pool_size=int(pool) if pool else DEFAULT_DB_POOL_SIZE,
             log_level=level.lower() if level else None,
             notifications=notifications,
             host=env.get("THIDUA_HOST", "").strip() or "127.0.0.1",

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.settings import Settings
+from workflow.settings import DEFAULT_DB_POOL_SIZE, Settings
 
 
 def test_server_settings_default_to_a_local_server_running_all_its_work() -> None:
@@ -52,7 +52,7 @@ def test_a_bad_server_setting_is_refused_naming_its_key(key: str, value: str) ->
 
 
 def test_the_database_pool_size_is_read_from_the_environment() -> None:
-    assert Settings.from_env({}).db_pool_size is None
+    assert Settings.from_env({}).db_pool_size == DEFAULT_DB_POOL_SIZE == 10
     assert Settings.from_env({"THIDUA_DB_POOL_SIZE": "32"}).db_pool_size == 32
 
 
