@@ -236,6 +236,19 @@ class Clients:
             thread.join()
         return time.perf_counter() - started
 
+    def measure(
+        self, server: Server, clients: int, database: bool
+    ) -> tuple[float, float | None, float | None, float]:
+        """Run the clients: seconds, and the CPU seconds meanwhile of the server, of PostgreSQL
+        (when `database`; None elsewhere) and of this process (the clients)."""
+        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+        database_cpu = database_cpu_seconds() if database else None
+        elapsed = self.run(clients)
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = difference(server.cpu_seconds(), server_cpu)
+        database_cpu = difference(database_cpu_seconds() if database else None, database_cpu)
+        return elapsed, server_cpu, database_cpu, client_cpu
+
     def _client(self) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         latencies: list[float] = []
@@ -369,10 +382,7 @@ def run_floor(n: int, clients: int, folder: Path) -> dict[str, Any]:
     try:
         server.wait_ready()
         load = Clients(server.port, dict.fromkeys(CHAIN, "0" * 43), list(range(n)))
-        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
-        elapsed = load.run(clients)
-        client_cpu = time.process_time() - client_cpu
-        server_cpu = difference(server.cpu_seconds(), server_cpu)
+        elapsed, server_cpu, _, client_cpu = load.measure(server, clients, database=False)
     finally:
         server.stop()
     ordered = sorted(load.latencies)
@@ -407,12 +417,7 @@ def run(url: str, backend: str, n: int, clients: int, folder: Path) -> dict[str,
         load = Clients(server.port, tokens, ids)
         print(f"  {clients} clients approving", file=sys.stderr, flush=True)
         database = backend == "postgresql"
-        server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
-        database_cpu = database_cpu_seconds() if database else None
-        elapsed = load.run(clients)
-        client_cpu = time.process_time() - client_cpu
-        server_cpu = difference(server.cpu_seconds(), server_cpu)
-        database_cpu = difference(database_cpu_seconds() if database else None, database_cpu)
+        elapsed, server_cpu, database_cpu, client_cpu = load.measure(server, clients, database)
     finally:
         exit_code = server.stop()
     ordered = sorted(load.latencies)

@@ -291,14 +291,13 @@ CREATE TABLE audit (
 
 
 class BareDriver:
-    """One connection, one transaction per transition, in the driver's own dialect."""
+    """One connection and one cursor, one transaction per transition, in the driver's own
+    dialect (the DB-API cursor is the same to use on both drivers)."""
 
     placeholder = "?"
+    cursor: Any
 
     def begin(self) -> None:
-        raise NotImplementedError
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
         raise NotImplementedError
 
     def commit(self) -> None:
@@ -307,17 +306,20 @@ class BareDriver:
     def rollback(self) -> None:
         raise NotImplementedError
 
-    def executemany(self, sql: str, params: Any) -> None:
-        raise NotImplementedError
-
-    def fetch_all(self) -> list[Any]:
-        raise NotImplementedError
-
     def close(self) -> None:
         raise NotImplementedError
 
     def create_tables(self) -> None:
         raise NotImplementedError
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.cursor.execute(sql, params)
+
+    def executemany(self, sql: str, params: Any) -> None:
+        self.cursor.executemany(sql, params)
+
+    def fetch_all(self) -> list[Any]:
+        return list(self.cursor.fetchall())
 
     def sql(self, text: str) -> str:
         return text.replace("?", self.placeholder)
@@ -335,15 +337,6 @@ class BareSqlite(BareDriver):
 
     def begin(self) -> None:
         self.cursor.execute("BEGIN IMMEDIATE")
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        return self.cursor.execute(sql, params)
-
-    def executemany(self, sql: str, params: Any) -> None:
-        self.cursor.executemany(sql, params)
-
-    def fetch_all(self) -> list[Any]:
-        return self.cursor.fetchall()
 
     def commit(self) -> None:
         self.cursor.execute("COMMIT")
@@ -374,20 +367,11 @@ class BarePostgres(BareDriver):
     def begin(self) -> None:
         pass  # psycopg opens the transaction at the first statement
 
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        return self.cursor.execute(sql, params)
-
     def commit(self) -> None:
         self.connection.commit()
 
     def rollback(self) -> None:
         self.connection.rollback()
-
-    def executemany(self, sql: str, params: Any) -> None:
-        self.cursor.executemany(sql, params)
-
-    def fetch_all(self) -> list[Any]:
-        return self.cursor.fetchall()
 
     def close(self) -> None:
         self.cursor.close()
